@@ -1,0 +1,447 @@
+//! The catalog of blocking calls: the TOML files under `transforms/`, compiled into the binary.
+//!
+//! Each file is one rule family (`[rule]` with its documentation) plus the entries it owns:
+//! `[[calls]]` (qualified functions), `[[methods]]` (methods of a tracked value type) and
+//! `[[types]]` (value types the resolver tracks: what makes them, what their methods return,
+//! and how their calls may be offloaded).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The family files, in rule-code order.
+const FAMILIES: &[(&str, &str)] = &[
+    ("sleep.toml", include_str!("../transforms/sleep.toml")),
+    ("open.toml", include_str!("../transforms/open.toml")),
+    ("file_io.toml", include_str!("../transforms/file_io.toml")),
+    ("path.toml", include_str!("../transforms/path.toml")),
+    ("fs.toml", include_str!("../transforms/fs.toml")),
+    ("http.toml", include_str!("../transforms/http.toml")),
+    ("subprocess.toml", include_str!("../transforms/subprocess.toml")),
+    ("input.toml", include_str!("../transforms/input.toml")),
+    ("network.toml", include_str!("../transforms/network.toml")),
+    ("db.toml", include_str!("../transforms/db.toml")),
+    ("user.toml", include_str!("../transforms/user.toml")),
+];
+
+/// The rule id of the user-declared family (`extra-blocking-calls`).
+pub const USER_RULE_CODE: &str = "UNB190";
+
+#[derive(Debug, Error)]
+pub enum CatalogError {
+    #[error("transforms/{file}: {source}")]
+    Toml { file: String, source: toml::de::Error },
+    #[error("transforms/{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// How a finding is fixed when nothing about its context forces `manual`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryFix {
+    /// Offload the call to a worker thread.
+    #[default]
+    Thread,
+    /// Replace with the runtime's sleep.
+    Sleep,
+    /// Never rewritten; the entry's `reason` says why.
+    Manual,
+}
+
+/// How the calls on a value of a tracked type may be offloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Any call may go to a worker thread on its own.
+    #[default]
+    Call,
+    /// A value made in the function must be made and used in one place (rewritten as a block);
+    /// a value made elsewhere may be used call by call.
+    Region,
+    /// The value refuses to be used from another thread than its creator's.
+    ThreadBound,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub code: String,
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub fix: String,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallEntry {
+    pub rule: usize,
+    /// Qualified name; a trailing `*` matches any suffix (`os.spawn*`).
+    pub name: String,
+    pub fix: EntryFix,
+    pub lazy: bool,
+    pub returns: Option<String>,
+    /// Only a finding when an argument has this type (`json.load(f)` with `f` a file).
+    pub arg_type: Option<String>,
+    /// With `arg_type`: only that keyword argument counts (`print(..., file=f)`).
+    pub keyword: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MethodEntry {
+    pub rule: usize,
+    pub type_name: String,
+    pub name: String,
+    pub fix: EntryFix,
+    pub lazy: bool,
+    pub returns: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TypeDef {
+    pub name: String,
+    pub scope: Scope,
+    pub reason: String,
+    /// Whether leaving a `with` block over this value does blocking I/O.
+    pub exit_blocks: bool,
+    /// `a / b` on this type gives this type again (`pathlib.Path`).
+    pub divides: bool,
+    pub attributes: HashMap<String, String>,
+    pub returns: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FamilyFile {
+    rule: Rule,
+    #[serde(default)]
+    calls: Vec<RawCalls>,
+    #[serde(default)]
+    methods: Vec<RawMethods>,
+    #[serde(default)]
+    types: Vec<RawType>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalls {
+    names: Vec<String>,
+    #[serde(default)]
+    fix: EntryFix,
+    #[serde(default)]
+    lazy: bool,
+    returns: Option<String>,
+    arg_type: Option<String>,
+    keyword: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMethods {
+    #[serde(rename = "type")]
+    type_name: String,
+    names: Vec<String>,
+    #[serde(default)]
+    fix: EntryFix,
+    #[serde(default)]
+    lazy: bool,
+    returns: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawType {
+    name: String,
+    #[serde(default)]
+    scope: Scope,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    constructors: Vec<String>,
+    exit_blocks: Option<bool>,
+    #[serde(default)]
+    divides: bool,
+    #[serde(default)]
+    attributes: HashMap<String, String>,
+    #[serde(default)]
+    returns: HashMap<String, String>,
+    /// Shorthand: blocking methods owned by the declaring family.
+    #[serde(default)]
+    methods: Vec<String>,
+}
+
+/// The whole catalog, indexed for lookup.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+    calls: HashMap<String, Vec<CallEntry>>,
+    prefix_calls: Vec<CallEntry>,
+    methods: HashMap<(String, String), MethodEntry>,
+    types: HashMap<String, TypeDef>,
+    constructors: HashMap<String, String>,
+}
+
+impl Catalog {
+    /// The built-in catalog.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        for (file, text) in FAMILIES {
+            catalog.add_family(file, text)?;
+        }
+        catalog.check_types()?;
+        Ok(catalog)
+    }
+
+    fn add_family(&mut self, file: &str, text: &str) -> Result<(), CatalogError> {
+        let family: FamilyFile = toml::from_str(text).map_err(|source| CatalogError::Toml {
+            file: file.to_string(),
+            source,
+        })?;
+        let rule = self.rules.len();
+        self.rules.push(family.rule);
+        for raw in family.calls {
+            for name in raw.names {
+                let entry = CallEntry {
+                    rule,
+                    name: name.clone(),
+                    fix: raw.fix,
+                    lazy: raw.lazy,
+                    returns: raw.returns.clone(),
+                    arg_type: raw.arg_type.clone(),
+                    keyword: raw.keyword.clone(),
+                    reason: raw.reason.clone(),
+                };
+                self.add_call(entry);
+            }
+        }
+        for raw in family.methods {
+            for name in raw.names {
+                self.methods.insert(
+                    (raw.type_name.clone(), name.clone()),
+                    MethodEntry {
+                        rule,
+                        type_name: raw.type_name.clone(),
+                        name,
+                        fix: raw.fix,
+                        lazy: raw.lazy,
+                        returns: raw.returns.clone(),
+                        reason: raw.reason.clone(),
+                    },
+                );
+            }
+        }
+        for raw in family.types {
+            if self.types.contains_key(&raw.name) {
+                return Err(CatalogError::Invalid {
+                    file: file.to_string(),
+                    message: format!("type `{}` is declared twice", raw.name),
+                });
+            }
+            for ctor in &raw.constructors {
+                self.constructors.insert(ctor.clone(), raw.name.clone());
+            }
+            for name in &raw.methods {
+                self.methods.insert(
+                    (raw.name.clone(), name.clone()),
+                    MethodEntry {
+                        rule,
+                        type_name: raw.name.clone(),
+                        name: name.clone(),
+                        fix: EntryFix::Thread,
+                        lazy: false,
+                        returns: None,
+                        reason: None,
+                    },
+                );
+            }
+            self.types.insert(
+                raw.name.clone(),
+                TypeDef {
+                    name: raw.name,
+                    scope: raw.scope,
+                    reason: raw.reason,
+                    exit_blocks: raw.exit_blocks.unwrap_or(true),
+                    divides: raw.divides,
+                    attributes: raw.attributes,
+                    returns: raw.returns,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn add_call(&mut self, entry: CallEntry) {
+        if let Some(prefix) = entry.name.strip_suffix('*').map(str::to_string) {
+            let mut entry = entry;
+            entry.name = prefix;
+            self.prefix_calls.push(entry);
+        } else {
+            self.calls.entry(entry.name.clone()).or_default().push(entry);
+        }
+    }
+
+    /// Every type a method, a return or a constructor names must be declared.
+    fn check_types(&self) -> Result<(), CatalogError> {
+        let mut named: Vec<&str> = Vec::new();
+        named.extend(self.methods.keys().map(|(t, _)| t.as_str()));
+        for entries in self.calls.values() {
+            named.extend(entries.iter().filter_map(|e| e.returns.as_deref()));
+            named.extend(entries.iter().filter_map(|e| e.arg_type.as_deref()));
+        }
+        named.extend(self.methods.values().filter_map(|m| m.returns.as_deref()));
+        for def in self.types.values() {
+            named.extend(def.returns.values().map(String::as_str));
+            named.extend(def.attributes.values().map(String::as_str));
+        }
+        for name in named {
+            let base = name.strip_suffix("[]").unwrap_or(name);
+            if !self.types.contains_key(base) {
+                return Err(CatalogError::Invalid {
+                    file: "*".to_string(),
+                    message: format!("type `{base}` is used but never declared"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the project's `extra-blocking-calls`. A name whose next-to-last part starts with an
+    /// upper-case letter (`mylib.client.Client.fetch`) is a method of that class; the class
+    /// becomes a tracked type made by calling it.
+    pub fn with_user_calls(&self, names: &[String]) -> Catalog {
+        let mut catalog = self.clone();
+        let Some(rule) = catalog.rules.iter().position(|r| r.code == USER_RULE_CODE) else {
+            return catalog;
+        };
+        for name in names {
+            let parts: Vec<&str> = name.split('.').collect();
+            let is_method = parts.len() >= 2
+                && parts[parts.len() - 2]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase);
+            if is_method {
+                let class = parts[..parts.len() - 1].join(".");
+                let method = parts[parts.len() - 1].to_string();
+                catalog
+                    .types
+                    .entry(class.clone())
+                    .or_insert_with(|| TypeDef {
+                        name: class.clone(),
+                        exit_blocks: true,
+                        ..TypeDef::default()
+                    });
+                catalog
+                    .constructors
+                    .entry(class.clone())
+                    .or_insert_with(|| class.clone());
+                catalog.methods.insert(
+                    (class.clone(), method.clone()),
+                    MethodEntry {
+                        rule,
+                        type_name: class,
+                        name: method,
+                        fix: EntryFix::Thread,
+                        lazy: false,
+                        returns: None,
+                        reason: None,
+                    },
+                );
+            }
+            catalog.add_call(CallEntry {
+                rule,
+                name: name.clone(),
+                fix: EntryFix::Thread,
+                lazy: false,
+                returns: None,
+                arg_type: None,
+                keyword: None,
+                reason: None,
+            });
+        }
+        catalog
+    }
+
+    /// The entries for a resolved qualified function name.
+    pub fn calls_named(&self, qualified: &str) -> Vec<&CallEntry> {
+        let mut found: Vec<&CallEntry> = self
+            .calls
+            .get(qualified)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        found.extend(
+            self.prefix_calls
+                .iter()
+                .filter(|e| qualified.starts_with(&e.name) && qualified.len() > e.name.len()),
+        );
+        found
+    }
+
+    pub fn method(&self, type_name: &str, method: &str) -> Option<&MethodEntry> {
+        self.methods
+            .get(&(type_name.to_string(), method.to_string()))
+    }
+
+    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+        self.types.get(name.strip_suffix("[]").unwrap_or(name))
+    }
+
+    /// The type made by calling this qualified name, if it is a tracked constructor.
+    pub fn constructed_type(&self, qualified: &str) -> Option<&str> {
+        self.constructors.get(qualified).map(String::as_str)
+    }
+
+    /// A rule by id, code or ASYNC alias (case-insensitive for codes).
+    pub fn find_rule(&self, key: &str) -> Option<usize> {
+        self.rules.iter().position(|r| {
+            r.id == key
+                || r.code.eq_ignore_ascii_case(key)
+                || r.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads_and_is_consistent() {
+        let catalog = Catalog::builtin().expect("catalog");
+        assert_eq!(catalog.rules.len(), FAMILIES.len());
+        assert!(!catalog.calls_named("time.sleep").is_empty());
+        assert!(!catalog.calls_named("os.spawnlp").is_empty());
+        assert!(catalog.calls_named("os.path.join").is_empty());
+        assert!(catalog.method("pathlib.Path", "read_text").is_some());
+        assert_eq!(catalog.constructed_type("pathlib.Path"), Some("pathlib.Path"));
+    }
+
+    #[test]
+    fn rules_are_found_by_id_code_and_alias() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let sleep = catalog.find_rule("UNB100");
+        assert!(sleep.is_some());
+        assert_eq!(catalog.find_rule("blocking-sleep"), sleep);
+        assert_eq!(catalog.find_rule("ASYNC251"), sleep);
+        assert_eq!(catalog.find_rule("nope"), None);
+    }
+
+    #[test]
+    fn user_method_names_make_a_tracked_type() {
+        let catalog = Catalog::builtin()
+            .expect("catalog")
+            .with_user_calls(&["mylib.client.Client.fetch".to_string(), "feedparser.parse".to_string()]);
+        assert!(catalog.method("mylib.client.Client", "fetch").is_some());
+        assert_eq!(
+            catalog.constructed_type("mylib.client.Client"),
+            Some("mylib.client.Client")
+        );
+        assert!(!catalog.calls_named("feedparser.parse").is_empty());
+    }
+}

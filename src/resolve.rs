@@ -1,0 +1,869 @@
+//! Names and scopes: what an identifier refers to at a given place, and the light typing of
+//! receivers (`Path` values, file objects, sessions, connections, …).
+//!
+//! Python's rules, simplified only where it cannot matter for the catalog: a name bound
+//! anywhere in a function body is local to it (unless declared `global`); class bodies are not
+//! visible from their methods; comprehension targets are local to the comprehension; what no
+//! scope binds is a builtin. Imports bind qualified names (`import os.path as osp` → `osp` is
+//! `os.path`), so resolution never relies on a name match alone.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use tree_sitter::Node;
+
+use crate::catalog::{Catalog, Scope};
+use crate::syntax::{is_comprehension, is_field, named_children, text, unparenthesize};
+
+/// The builtins the catalog can name; any other unbound name resolves to nothing.
+const BUILTINS: &[&str] = &["open", "input", "print"];
+
+/// A place that binds a name in a scope.
+#[derive(Debug, Clone)]
+enum Site<'a> {
+    Import(String),
+    /// `name = value`, `with value as name`, `(name := value)`.
+    Value(Node<'a>),
+    /// `for name in iterable`.
+    IterOf(Node<'a>),
+    /// A parameter with this annotation.
+    Annotation(Node<'a>),
+    /// `name /= other`: keeps whatever type the other sites give.
+    Keeps,
+    Unknown,
+}
+
+#[derive(Debug, Default)]
+struct ScopeInfo<'a> {
+    sites: HashMap<String, Vec<Site<'a>>>,
+    globals: HashSet<String>,
+}
+
+/// A value's tracked type and whether it was made outside the function that uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typed {
+    pub name: String,
+    /// Made in another function, the class (`self.x`) or at module level.
+    pub outer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ty {
+    Known(Typed),
+    /// The variable is being typed already (a cycle such as `p = p / "x"`).
+    Pending,
+}
+
+/// What an identifier resolves to at a place.
+enum Lookup<'a> {
+    /// Bound in a scope; `outer` when that scope is not the innermost function's.
+    Bound { sites: Vec<Site<'a>>, outer: bool, scope: usize, name: String },
+    Unbound,
+}
+
+pub struct Resolver<'a> {
+    src: &'a str,
+    root: Node<'a>,
+    catalog: &'a Catalog,
+    scopes: RefCell<HashMap<usize, Rc<ScopeInfo<'a>>>>,
+    class_attrs: RefCell<HashMap<usize, Rc<HashMap<String, Option<String>>>>>,
+    in_progress: RefCell<HashSet<(usize, String)>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(src: &'a str, root: Node<'a>, catalog: &'a Catalog) -> Self {
+        Resolver {
+            src,
+            root,
+            catalog,
+            scopes: RefCell::new(HashMap::new()),
+            class_attrs: RefCell::new(HashMap::new()),
+            in_progress: RefCell::new(HashSet::new()),
+        }
+    }
+
+    pub fn src(&self) -> &'a str {
+        self.src
+    }
+
+    /// The qualified name an expression refers to: `osp.getsize` → `os.path.getsize`,
+    /// `open` → `open` when no scope rebinds it. `None` for anything local or computed.
+    pub fn qualified_name(&self, expr: Node<'a>) -> Option<String> {
+        let expr = unparenthesize(expr);
+        let name = match expr.kind() {
+            "identifier" => {
+                let ident = text(expr, self.src);
+                match self.lookup(ident, expr) {
+                    Lookup::Bound { sites, .. } => single_import(&sites)?,
+                    Lookup::Unbound => BUILTINS.contains(&ident).then(|| ident.to_string())?,
+                }
+            }
+            "attribute" => {
+                let object = expr.child_by_field_name("object")?;
+                let attr = expr.child_by_field_name("attribute")?;
+                format!("{}.{}", self.qualified_name(object)?, text(attr, self.src))
+            }
+            _ => return None,
+        };
+        Some(name.strip_prefix("builtins.").map(str::to_string).unwrap_or(name))
+    }
+
+    /// The module-level name bound to a qualified import target (`asyncio` → `aio` after
+    /// `import asyncio as aio`), if any.
+    pub fn module_alias_for(&self, qualified: &str) -> Option<String> {
+        let info = self.scope_info(self.root);
+        let mut names: Vec<&String> = info
+            .sites
+            .iter()
+            .filter(|(_, sites)| single_import(sites).as_deref() == Some(qualified))
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names.first().map(|s| s.to_string())
+    }
+
+    /// Whether a module-level name is bound at all.
+    pub fn module_binds(&self, name: &str) -> bool {
+        self.scope_info(self.root).sites.contains_key(name)
+    }
+
+    /// Whether any module-level import names this module or something inside it.
+    pub fn imports_module(&self, module: &str) -> bool {
+        let info = self.scope_info(self.root);
+        info.sites.values().flatten().any(|site| match site {
+            Site::Import(q) => q == module || q.starts_with(&format!("{module}.")),
+            _ => false,
+        })
+    }
+
+    /// The tracked type of an expression, if known.
+    pub fn type_of(&self, expr: Node<'a>) -> Option<Typed> {
+        match self.ty(expr, 0)? {
+            Ty::Known(t) => Some(t),
+            Ty::Pending => None,
+        }
+    }
+
+    fn ty(&self, expr: Node<'a>, depth: usize) -> Option<Ty> {
+        if depth > 24 {
+            return None;
+        }
+        let expr = unparenthesize(expr);
+        match expr.kind() {
+            "call" => {
+                let callee = expr.child_by_field_name("function")?;
+                if let Some(q) = self.qualified_name(callee) {
+                    if let Some(t) = self.catalog.constructed_type(&q) {
+                        return Some(local(t));
+                    }
+                    return self
+                        .catalog
+                        .calls_named(&q)
+                        .into_iter()
+                        .find(|e| e.arg_type.is_none())
+                        .and_then(|e| e.returns.as_deref())
+                        .map(local);
+                }
+                let callee = unparenthesize(callee);
+                if callee.kind() != "attribute" {
+                    return None;
+                }
+                let object = callee.child_by_field_name("object")?;
+                let method = text(callee.child_by_field_name("attribute")?, self.src);
+                let Ty::Known(receiver) = self.ty(object, depth + 1)? else {
+                    return Some(Ty::Pending);
+                };
+                if let Some(t) = self
+                    .catalog
+                    .method(&receiver.name, method)
+                    .and_then(|m| m.returns.as_deref())
+                {
+                    return Some(local(t));
+                }
+                let def = self.catalog.type_def(&receiver.name)?;
+                def.returns.get(method).map(|t| local(t))
+            }
+            "binary_operator" => {
+                let op = expr.child_by_field_name("operator")?;
+                if text(op, self.src) != "/" {
+                    return None;
+                }
+                let left = self.ty(expr.child_by_field_name("left")?, depth + 1)?;
+                match left {
+                    Ty::Known(t) if self.catalog.type_def(&t.name).is_some_and(|d| d.divides) => {
+                        Some(Ty::Known(t))
+                    }
+                    Ty::Known(_) => None,
+                    Ty::Pending => Some(Ty::Pending),
+                }
+            }
+            "attribute" => {
+                let object = unparenthesize(expr.child_by_field_name("object")?);
+                let attr = text(expr.child_by_field_name("attribute")?, self.src);
+                if let Some(class) = self.self_class(object) {
+                    let attrs = self.class_attr_types(class);
+                    let t = attrs.get(attr)?.clone()?;
+                    return Some(Ty::Known(Typed { name: t, outer: true }));
+                }
+                let Ty::Known(t) = self.ty(object, depth + 1)? else {
+                    return Some(Ty::Pending);
+                };
+                let def = self.catalog.type_def(&t.name)?;
+                def.attributes.get(attr).map(|a| Ty::Known(Typed { name: a.clone(), outer: t.outer }))
+            }
+            "identifier" => self.variable_type(expr, depth),
+            _ => None,
+        }
+    }
+
+    fn variable_type(&self, ident: Node<'a>, depth: usize) -> Option<Ty> {
+        let Lookup::Bound { sites, outer, scope, name } = self.lookup(text(ident, self.src), ident) else {
+            return None;
+        };
+        let key = (scope, name);
+        if self.in_progress.borrow().contains(&key) {
+            return Some(Ty::Pending);
+        }
+        self.in_progress.borrow_mut().insert(key.clone());
+        let mut found: Option<String> = None;
+        let mut known = true;
+        for site in &sites {
+            let t = match site {
+                Site::Value(value) => self.ty(*value, depth + 1),
+                Site::IterOf(iterable) => match self.ty(*iterable, depth + 1) {
+                    Some(Ty::Known(t)) => t
+                        .name
+                        .strip_suffix("[]")
+                        .map(|elem| local(elem)),
+                    other => other.filter(|t| *t == Ty::Pending),
+                },
+                Site::Annotation(annotation) => self.annotation_type(*annotation).map(|t| local(&t)),
+                Site::Keeps => Some(Ty::Pending),
+                Site::Import(_) | Site::Unknown => None,
+            };
+            match t {
+                None => {
+                    known = false;
+                    break;
+                }
+                Some(Ty::Pending) => {}
+                Some(Ty::Known(t)) => match &found {
+                    Some(prev) if *prev != t.name => {
+                        known = false;
+                        break;
+                    }
+                    _ => found = Some(t.name),
+                },
+            }
+        }
+        self.in_progress.borrow_mut().remove(&key);
+        if !known {
+            return None;
+        }
+        found.map(|name| Ty::Known(Typed { name, outer }))
+    }
+
+    /// `Path`, `pathlib.Path`, `Path | None`, `Optional[Path]`, `Union[Path, None]`.
+    fn annotation_type(&self, annotation: Node<'a>) -> Option<String> {
+        let node = if annotation.kind() == "type" {
+            *named_children(annotation).first()?
+        } else {
+            annotation
+        };
+        match node.kind() {
+            "identifier" | "attribute" => {
+                let q = self.qualified_name(node)?;
+                self.catalog.type_def(&q).map(|d| d.name.clone())
+            }
+            "binary_operator" => {
+                let left = node.child_by_field_name("left")?;
+                let right = node.child_by_field_name("right")?;
+                match (left.kind(), right.kind()) {
+                    (_, "none") => self.annotation_type(left),
+                    ("none", _) => self.annotation_type(right),
+                    _ => None,
+                }
+            }
+            "generic_type" => {
+                let children = named_children(node);
+                let head = self.qualified_name(*children.first()?)?;
+                let params = children.get(1)?;
+                let args: Vec<Node> = named_children(*params)
+                    .into_iter()
+                    .filter(|n| !(n.kind() == "type" && named_children(*n).first().is_some_and(|c| c.kind() == "none")))
+                    .collect();
+                match (head.as_str(), args.as_slice()) {
+                    ("typing.Optional" | "typing.Union", [only]) => self.annotation_type(*only),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// When `object` is the first parameter of a method, the class that method belongs to.
+    fn self_class(&self, object: Node<'a>) -> Option<Node<'a>> {
+        if object.kind() != "identifier" {
+            return None;
+        }
+        let name = text(object, self.src);
+        let function = enclosing_function(object)?;
+        let first = first_parameter_name(function, self.src)?;
+        if first != name {
+            return None;
+        }
+        let mut up = function.parent()?;
+        if up.kind() == "decorated_definition" {
+            up = up.parent()?;
+        }
+        if up.kind() != "block" {
+            return None;
+        }
+        let class = up.parent()?;
+        (class.kind() == "class_definition").then_some(class)
+    }
+
+    /// Types of `self.<attr>` assigned anywhere in the class (methods or class body).
+    fn class_attr_types(&self, class: Node<'a>) -> Rc<HashMap<String, Option<String>>> {
+        if let Some(done) = self.class_attrs.borrow().get(&class.id()) {
+            return done.clone();
+        }
+        // Placeholder against recursion through `self.x = self.y`.
+        self.class_attrs
+            .borrow_mut()
+            .insert(class.id(), Rc::new(HashMap::new()));
+        let mut attrs: HashMap<String, Option<String>> = HashMap::new();
+        let merge = |attrs: &mut HashMap<String, Option<String>>, name: String, t: Option<String>| {
+            let slot = attrs.entry(name).or_insert_with(|| t.clone());
+            if *slot != t {
+                *slot = None;
+            }
+        };
+        if let Some(body) = class.child_by_field_name("body") {
+            for stmt in named_children(body) {
+                let def = if stmt.kind() == "decorated_definition" {
+                    stmt.child_by_field_name("definition").unwrap_or(stmt)
+                } else {
+                    stmt
+                };
+                if def.kind() == "function_definition" {
+                    let Some(this) = first_parameter_name(def, self.src) else { continue };
+                    let Some(fbody) = def.child_by_field_name("body") else { continue };
+                    for (target, value) in scope_assignments(fbody) {
+                        if target.kind() != "attribute" {
+                            continue;
+                        }
+                        let (Some(obj), Some(attr)) = (
+                            target.child_by_field_name("object"),
+                            target.child_by_field_name("attribute"),
+                        ) else {
+                            continue;
+                        };
+                        if obj.kind() == "identifier" && text(obj, self.src) == this {
+                            let t = self.type_of(value).map(|t| t.name);
+                            merge(&mut attrs, text(attr, self.src).to_string(), t);
+                        }
+                    }
+                } else if stmt.kind() == "expression_statement" {
+                    for (target, value) in scope_assignments_in(stmt) {
+                        if target.kind() == "identifier" {
+                            let t = self.type_of(value).map(|t| t.name);
+                            merge(&mut attrs, text(target, self.src).to_string(), t);
+                        }
+                    }
+                }
+            }
+        }
+        let attrs = Rc::new(attrs);
+        self.class_attrs.borrow_mut().insert(class.id(), attrs.clone());
+        attrs
+    }
+
+    fn lookup(&self, name: &str, at: Node<'a>) -> Lookup<'a> {
+        let mut child = at;
+        let mut below: Option<Node<'a>> = None;
+        let mut functions_passed = 0usize;
+        while let Some(parent) = child.parent() {
+            let kind = parent.kind();
+            if is_comprehension(kind) && !in_first_iterable(parent, child, below) {
+                for clause in named_children(parent) {
+                    if clause.kind() != "for_in_clause" {
+                        continue;
+                    }
+                    let (Some(left), Some(right)) =
+                        (clause.child_by_field_name("left"), clause.child_by_field_name("right"))
+                    else {
+                        continue;
+                    };
+                    if left.kind() == "identifier" && text(left, self.src) == name {
+                        return Lookup::Bound {
+                            sites: vec![Site::IterOf(right)],
+                            outer: false,
+                            scope: parent.id(),
+                            name: name.to_string(),
+                        };
+                    }
+                    if pattern_names(left, self.src).contains(&name) {
+                        return Lookup::Bound {
+                            sites: vec![Site::Unknown],
+                            outer: false,
+                            scope: parent.id(),
+                            name: name.to_string(),
+                        };
+                    }
+                }
+            } else if kind == "function_definition" && is_field(parent, "body", child) {
+                let info = self.scope_info(parent);
+                if info.globals.contains(name) {
+                    break;
+                }
+                if let Some(sites) = info.sites.get(name) {
+                    return Lookup::Bound {
+                        sites: sites.clone(),
+                        outer: functions_passed > 0,
+                        scope: parent.id(),
+                        name: name.to_string(),
+                    };
+                }
+                functions_passed += 1;
+            } else if kind == "lambda" && is_field(parent, "body", child) {
+                if let Some(params) = parent.child_by_field_name("parameters") {
+                    if parameter_sites(params, self.src).iter().any(|(n, _)| *n == name) {
+                        return Lookup::Bound {
+                            sites: vec![Site::Unknown],
+                            outer: functions_passed > 0,
+                            scope: parent.id(),
+                            name: name.to_string(),
+                        };
+                    }
+                }
+                functions_passed += 1;
+            }
+            below = Some(child);
+            child = parent;
+        }
+        let info = self.scope_info(self.root);
+        match info.sites.get(name) {
+            Some(sites) => Lookup::Bound {
+                sites: sites.clone(),
+                outer: true,
+                scope: self.root.id(),
+                name: name.to_string(),
+            },
+            None => Lookup::Unbound,
+        }
+    }
+
+    fn scope_info(&self, scope: Node<'a>) -> Rc<ScopeInfo<'a>> {
+        if let Some(info) = self.scopes.borrow().get(&scope.id()) {
+            return info.clone();
+        }
+        let mut info = ScopeInfo::default();
+        if scope.kind() == "function_definition" {
+            if let Some(params) = scope.child_by_field_name("parameters") {
+                for (name, site) in parameter_sites(params, self.src) {
+                    info.sites.entry(name.to_string()).or_default().push(site);
+                }
+            }
+        }
+        let body = if scope.kind() == "module" {
+            Some(scope)
+        } else {
+            scope.child_by_field_name("body")
+        };
+        if let Some(body) = body {
+            collect_sites(body, self.src, &mut info);
+        }
+        let info = Rc::new(info);
+        self.scopes.borrow_mut().insert(scope.id(), info.clone());
+        info
+    }
+
+    /// Whether an identifier at this place is bound by a scope other than the builtins.
+    pub fn is_bound(&self, name: &str, at: Node<'a>) -> bool {
+        matches!(self.lookup(name, at), Lookup::Bound { .. })
+    }
+
+    /// The catalog's offload policy for a typed value, as a manual reason when calls on it
+    /// cannot be offloaded one by one.
+    pub fn manual_reason_for(&self, typed: &Typed) -> Option<String> {
+        let def = self.catalog.type_def(&typed.name)?;
+        match def.scope {
+            Scope::Call => None,
+            Scope::Region if typed.outer => None,
+            Scope::Region | Scope::ThreadBound => Some(def.reason.clone()),
+        }
+    }
+}
+
+fn local(t: &str) -> Ty {
+    Ty::Known(Typed {
+        name: t.to_string(),
+        outer: false,
+    })
+}
+
+fn single_import(sites: &[Site]) -> Option<String> {
+    let mut found: Option<&String> = None;
+    for site in sites {
+        match site {
+            Site::Import(q) if found.is_none_or(|f| f == q) => found = Some(q),
+            _ => return None,
+        }
+    }
+    found.cloned()
+}
+
+/// The innermost function (or lambda) whose body holds `node`.
+pub fn enclosing_function(node: Node) -> Option<Node> {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        if matches!(parent.kind(), "function_definition" | "lambda") && is_field(parent, "body", child) {
+            return Some(parent);
+        }
+        child = parent;
+    }
+    None
+}
+
+fn first_parameter_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
+    let params = function.child_by_field_name("parameters")?;
+    let first = *named_children(params).first()?;
+    match first.kind() {
+        "identifier" => Some(text(first, src)),
+        "typed_parameter" => named_children(first)
+            .into_iter()
+            .find(|n| n.kind() == "identifier")
+            .map(|n| text(n, src)),
+        "default_parameter" | "typed_default_parameter" => {
+            first.child_by_field_name("name").map(|n| text(n, src))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the place reached through `child` (a direct child of comprehension `comp`) and
+/// then `below` is the comprehension's outermost iterable, which is evaluated outside it.
+pub fn in_first_iterable(comp: Node, child: Node, below: Option<Node>) -> bool {
+    let Some(first) = named_children(comp).into_iter().find(|c| c.kind() == "for_in_clause") else {
+        return false;
+    };
+    child.id() == first.id()
+        && below.is_some_and(|b| is_field(first, "right", b))
+}
+
+fn parameter_sites<'a, 's>(params: Node<'a>, src: &'s str) -> Vec<(&'s str, Site<'a>)> {
+    let mut out = Vec::new();
+    for p in named_children(params) {
+        match p.kind() {
+            "identifier" => out.push((text(p, src), Site::Unknown)),
+            "typed_parameter" => {
+                let ident = named_children(p).into_iter().find(|n| n.kind() == "identifier");
+                if let Some(ident) = ident {
+                    let site = p
+                        .child_by_field_name("type")
+                        .map_or(Site::Unknown, Site::Annotation);
+                    out.push((text(ident, src), site));
+                } else if let Some(inner) = named_children(p).first() {
+                    // `*args: T`, `**kw: T`
+                    for n in pattern_names(*inner, src) {
+                        out.push((n, Site::Unknown));
+                    }
+                }
+            }
+            "typed_default_parameter" => {
+                if let Some(name) = p.child_by_field_name("name") {
+                    let site = p
+                        .child_by_field_name("type")
+                        .map_or(Site::Unknown, Site::Annotation);
+                    out.push((text(name, src), site));
+                }
+            }
+            "default_parameter" => {
+                if let Some(name) = p.child_by_field_name("name") {
+                    out.push((text(name, src), Site::Unknown));
+                }
+            }
+            _ => {
+                for n in pattern_names(p, src) {
+                    out.push((n, Site::Unknown));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The identifiers a target pattern binds (`a`, `(a, b)`, `[a, *rest]`); attributes and
+/// subscripts bind nothing.
+fn pattern_names<'s>(pattern: Node, src: &'s str) -> Vec<&'s str> {
+    match pattern.kind() {
+        "identifier" => vec![text(pattern, src)],
+        "attribute" | "subscript" => Vec::new(),
+        _ => named_children(pattern)
+            .into_iter()
+            .flat_map(|c| pattern_names(c, src))
+            .collect(),
+    }
+}
+
+/// `(target, value)` for the simple assignments directly in one scope's body (not nested
+/// scopes), including `with value as target`.
+fn scope_assignments(body: Node) -> Vec<(Node, Node)> {
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "function_definition" | "class_definition" | "lambda" => continue,
+            k if is_comprehension(k) => continue,
+            _ => {}
+        }
+        out.extend(assignment_pair(node));
+        stack.extend(named_children(node).into_iter().rev());
+    }
+    out
+}
+
+fn scope_assignments_in(stmt: Node) -> Vec<(Node, Node)> {
+    named_children(stmt).into_iter().filter_map(assignment_pair).collect()
+}
+
+fn assignment_pair(node: Node) -> Option<(Node, Node)> {
+    if node.kind() != "assignment" {
+        return None;
+    }
+    let left = node.child_by_field_name("left")?;
+    let mut right = node.child_by_field_name("right")?;
+    while right.kind() == "assignment" {
+        right = right.child_by_field_name("right")?;
+    }
+    Some((left, right))
+}
+
+/// Every binding site directly in a scope body.
+fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
+    let add = |info: &mut ScopeInfo<'a>, name: &str, site: Site<'a>| {
+        info.sites.entry(name.to_string()).or_default().push(site);
+    };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "function_definition" | "class_definition" => {
+                if let Some(name) = node.child_by_field_name("name") {
+                    add(info, text(name, src), Site::Unknown);
+                }
+                // Decorators and defaults run here, but bind nothing we track.
+                continue;
+            }
+            "lambda" => continue,
+            k if is_comprehension(k) => continue,
+            "global_statement" => {
+                for n in named_children(node) {
+                    info.globals.insert(text(n, src).to_string());
+                }
+                continue;
+            }
+            "nonlocal_statement" => {
+                for n in named_children(node) {
+                    add(info, text(n, src), Site::Unknown);
+                }
+                continue;
+            }
+            "import_statement" => {
+                for item in named_children(node) {
+                    match item.kind() {
+                        "dotted_name" => {
+                            let full = text(item, src);
+                            let head = full.split('.').next().unwrap_or(full).trim();
+                            add(info, head, Site::Import(head.to_string()));
+                        }
+                        "aliased_import" => {
+                            if let (Some(n), Some(a)) =
+                                (item.child_by_field_name("name"), item.child_by_field_name("alias"))
+                            {
+                                add(info, text(a, src), Site::Import(dotted(n, src)));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            "import_from_statement" => {
+                let module = node
+                    .child_by_field_name("module_name")
+                    .map(|m| dotted(m, src))
+                    .unwrap_or_default();
+                let sep = if module.ends_with('.') { "" } else { "." };
+                let mut cursor = node.walk();
+                for item in node.children_by_field_name("name", &mut cursor) {
+                    match item.kind() {
+                        "dotted_name" => {
+                            let n = dotted(item, src);
+                            add(info, &n, Site::Import(format!("{module}{sep}{n}")));
+                        }
+                        "aliased_import" => {
+                            if let (Some(n), Some(a)) =
+                                (item.child_by_field_name("name"), item.child_by_field_name("alias"))
+                            {
+                                add(info, text(a, src), Site::Import(format!("{module}{sep}{}", dotted(n, src))));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            "assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    let right = node.child_by_field_name("right");
+                    let mut value = right;
+                    while let Some(v) = value.filter(|v| v.kind() == "assignment") {
+                        value = v.child_by_field_name("right");
+                    }
+                    if left.kind() == "identifier" {
+                        if let Some(value) = value {
+                            add(info, text(left, src), Site::Value(value));
+                        } else if node.child_by_field_name("type").is_some() {
+                            add(info, text(left, src), Site::Unknown);
+                        }
+                    } else {
+                        for n in pattern_names(left, src) {
+                            add(info, n, Site::Unknown);
+                        }
+                    }
+                }
+            }
+            "augmented_assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    let op = node.child_by_field_name("operator").map(|o| text(o, src));
+                    for n in pattern_names(left, src) {
+                        add(info, n, if op == Some("/=") { Site::Keeps } else { Site::Unknown });
+                    }
+                }
+            }
+            "for_statement" => {
+                if let (Some(left), Some(right)) =
+                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                {
+                    if left.kind() == "identifier" {
+                        add(info, text(left, src), Site::IterOf(right));
+                    } else {
+                        for n in pattern_names(left, src) {
+                            add(info, n, Site::Unknown);
+                        }
+                    }
+                }
+            }
+            "as_pattern" => {
+                let value = named_children(node).into_iter().next();
+                if let Some(alias) = node.child_by_field_name("alias") {
+                    let target = named_children(alias).into_iter().next().unwrap_or(alias);
+                    let in_with = node.parent().is_some_and(|p| p.kind() == "with_item");
+                    if target.kind() == "identifier" && in_with {
+                        if let Some(value) = value {
+                            add(info, text(target, src), Site::Value(value));
+                        }
+                    } else {
+                        for n in pattern_names(target, src) {
+                            add(info, n, Site::Unknown);
+                        }
+                    }
+                }
+            }
+            "named_expression" => {
+                if let (Some(name), Some(value)) =
+                    (node.child_by_field_name("name"), node.child_by_field_name("value"))
+                {
+                    add(info, text(name, src), Site::Value(value));
+                }
+            }
+            "delete_statement" => {}
+            _ => {}
+        }
+        stack.extend(named_children(node).into_iter().rev());
+    }
+}
+
+fn dotted(node: Node, src: &str) -> String {
+    text(node, src).split_whitespace().collect::<String>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn find_call<'t>(root: Node<'t>, src: &str, callee: &str) -> Node<'t> {
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "call"
+                && n.child_by_field_name("function").is_some_and(|f| text(f, src) == callee)
+            {
+                return n;
+            }
+            stack.extend(named_children(n));
+        }
+        panic!("no call to {callee}");
+    }
+
+    fn resolve(src: &str, callee: &str) -> Option<String> {
+        let catalog = Catalog::builtin().expect("catalog");
+        let tree = parse(src).expect("tree");
+        let resolver = Resolver::new(src, tree.root_node(), &catalog);
+        let call = find_call(tree.root_node(), src, callee);
+        resolver.qualified_name(call.child_by_field_name("function").expect("callee"))
+    }
+
+    #[test]
+    fn import_forms_resolve() {
+        assert_eq!(resolve("import os.path as osp\nosp.getsize(p)\n", "osp.getsize").as_deref(), Some("os.path.getsize"));
+        assert_eq!(resolve("from time import sleep as zzz\nzzz(1)\n", "zzz").as_deref(), Some("time.sleep"));
+        assert_eq!(resolve("from os import path\npath.exists(p)\n", "path.exists").as_deref(), Some("os.path.exists"));
+        assert_eq!(resolve("import os.path\nos.path.isdir(p)\n", "os.path.isdir").as_deref(), Some("os.path.isdir"));
+        assert_eq!(resolve("open(p)\n", "open").as_deref(), Some("open"));
+        assert_eq!(resolve("requests.get(u)\n", "requests.get"), None);
+    }
+
+    #[test]
+    fn locals_and_parameters_shadow() {
+        let src = "import httpx\nasync def f(httpx):\n    httpx.get(u)\n";
+        assert_eq!(resolve(src, "httpx.get"), None);
+        let src = "async def f():\n    open = make()\n    open(p)\n";
+        assert_eq!(resolve(src, "open"), None);
+        let src = "import time\nasync def f():\n    global time\n    time.sleep(1)\n    time = 3\n";
+        assert_eq!(resolve(src, "time.sleep").as_deref(), Some("time.sleep"));
+        let src = "async def f():\n    import time as t\n    t.sleep(1)\n";
+        assert_eq!(resolve(src, "t.sleep").as_deref(), Some("time.sleep"));
+    }
+
+    fn type_of_receiver(src: &str, callee: &str) -> Option<Typed> {
+        let catalog = Catalog::builtin().expect("catalog");
+        let tree = parse(src).expect("tree");
+        let resolver = Resolver::new(src, tree.root_node(), &catalog);
+        let call = find_call(tree.root_node(), src, callee);
+        let callee = call.child_by_field_name("function").expect("callee");
+        resolver.type_of(callee.child_by_field_name("object").expect("object"))
+    }
+
+    #[test]
+    fn path_values_are_typed() {
+        let src = "from pathlib import Path\nasync def f(d: Path | None):\n    p = d / 'x'\n    p = p.parent\n    p.exists()\n";
+        assert_eq!(type_of_receiver(src, "p.exists").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        let src = "import pathlib\nfrom typing import Optional\nasync def f(d: Optional[pathlib.Path]):\n    d.exists()\n";
+        assert_eq!(type_of_receiver(src, "d.exists").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        let src = "from pathlib import Path\nasync def f(d):\n    for c in Path(d).iterdir():\n        c.stat()\n";
+        assert_eq!(type_of_receiver(src, "c.stat").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        let src = "from pathlib import Path\nasync def f(d):\n    p = Path(d)\n    p = 3\n    p.exists()\n";
+        assert_eq!(type_of_receiver(src, "p.exists"), None);
+    }
+
+    #[test]
+    fn self_attributes_are_typed_as_outer() {
+        let src = "import requests\nclass C:\n    def __init__(self):\n        self.s = requests.Session()\n    async def go(self):\n        self.s.get(u)\n";
+        let t = type_of_receiver(src, "self.s.get").expect("typed");
+        assert_eq!(t.name, "requests.Session");
+        assert!(t.outer);
+    }
+}

@@ -1,0 +1,134 @@
+//! Parsing with tree-sitter: one parser per worker thread, shared compiled queries, and the
+//! small node helpers every later stage uses.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use tree_sitter::{Language, Node, Parser, Query, Tree};
+
+pub fn language() -> Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses with this thread's parser (made on first use).
+pub fn parse(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser.set_language(&language()).ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(text, None)
+    })
+}
+
+/// The top-level import statements of a module, compiled once for all threads.
+pub fn import_query() -> &'static Query {
+    static QUERY: OnceLock<Query> = OnceLock::new();
+    QUERY.get_or_init(|| {
+        Query::new(
+            &language(),
+            "(module [(import_statement) (import_from_statement)] @import)",
+        )
+        .unwrap_or_else(|e| panic!("import query is valid: {e}"))
+    })
+}
+
+/// The first syntax error of a tree, as 1-based (line, column).
+pub fn first_error(tree: &Tree) -> Option<(usize, usize)> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    let mut cursor = root.walk();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            let p = node.start_position();
+            return Some((p.row + 1, p.column + 1));
+        }
+        if node.has_error() {
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    let p = root.start_position();
+    Some((p.row + 1, p.column + 1))
+}
+
+pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
+    src.get(node.byte_range()).unwrap_or("")
+}
+
+pub fn is_async_def(node: Node) -> bool {
+    node.kind() == "function_definition"
+        && node.child(0).is_some_and(|c| c.kind() == "async")
+}
+
+/// Whether `child` is the node held in `parent`'s field `field`.
+pub fn is_field(parent: Node, field: &str, child: Node) -> bool {
+    parent.child_by_field_name(field).is_some_and(|n| n.id() == child.id())
+}
+
+pub fn named_children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+pub fn children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor).collect()
+}
+
+/// Removes grouping parentheses: `((x))` → `x`.
+pub fn unparenthesize(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match named_children(node).first() {
+            Some(inner) => node = *inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The statement holding `node`: the nearest ancestor whose parent is a block or the module.
+pub fn enclosing_statement(node: Node) -> Node {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind(), "block" | "module") {
+            return current;
+        }
+        current = parent;
+    }
+    current
+}
+
+/// A comprehension or generator expression node.
+pub fn is_comprehension(kind: &str) -> bool {
+    matches!(
+        kind,
+        "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_first_error() {
+        let tree = parse("def f(:\n    pass\n").expect("tree");
+        assert!(first_error(&tree).is_some());
+        let ok = parse("async def f():\n    pass\n").expect("tree");
+        assert_eq!(first_error(&ok), None);
+        let def = ok.root_node().child(0).expect("def");
+        assert!(is_async_def(def));
+    }
+}
