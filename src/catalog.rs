@@ -18,7 +18,10 @@ const FAMILIES: &[(&str, &str)] = &[
     ("path.toml", include_str!("../transforms/path.toml")),
     ("fs.toml", include_str!("../transforms/fs.toml")),
     ("http.toml", include_str!("../transforms/http.toml")),
-    ("subprocess.toml", include_str!("../transforms/subprocess.toml")),
+    (
+        "subprocess.toml",
+        include_str!("../transforms/subprocess.toml"),
+    ),
     ("input.toml", include_str!("../transforms/input.toml")),
     ("network.toml", include_str!("../transforms/network.toml")),
     ("db.toml", include_str!("../transforms/db.toml")),
@@ -31,7 +34,10 @@ pub const USER_RULE_CODE: &str = "UNB190";
 #[derive(Debug, Error)]
 pub enum CatalogError {
     #[error("transforms/{file}: {source}")]
-    Toml { file: String, source: toml::de::Error },
+    Toml {
+        file: String,
+        source: toml::de::Error,
+    },
     #[error("transforms/{file}: {message}")]
     Invalid { file: String, message: String },
 }
@@ -282,7 +288,10 @@ impl Catalog {
             entry.name = prefix;
             self.prefix_calls.push(entry);
         } else {
-            self.calls.entry(entry.name.clone()).or_default().push(entry);
+            self.calls
+                .entry(entry.name.clone())
+                .or_default()
+                .push(entry);
         }
     }
 
@@ -419,7 +428,10 @@ mod tests {
         assert!(!catalog.calls_named("os.spawnlp").is_empty());
         assert!(catalog.calls_named("os.path.join").is_empty());
         assert!(catalog.method("pathlib.Path", "read_text").is_some());
-        assert_eq!(catalog.constructed_type("pathlib.Path"), Some("pathlib.Path"));
+        assert_eq!(
+            catalog.constructed_type("pathlib.Path"),
+            Some("pathlib.Path")
+        );
     }
 
     #[test]
@@ -434,9 +446,10 @@ mod tests {
 
     #[test]
     fn user_method_names_make_a_tracked_type() {
-        let catalog = Catalog::builtin()
-            .expect("catalog")
-            .with_user_calls(&["mylib.client.Client.fetch".to_string(), "feedparser.parse".to_string()]);
+        let catalog = Catalog::builtin().expect("catalog").with_user_calls(&[
+            "mylib.client.Client.fetch".to_string(),
+            "feedparser.parse".to_string(),
+        ]);
         assert!(catalog.method("mylib.client.Client", "fetch").is_some());
         assert_eq!(
             catalog.constructed_type("mylib.client.Client"),

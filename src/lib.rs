@@ -7,6 +7,20 @@
 //! [`engine`] runs one file through it; [`cli`] drives many.
 
 pub mod catalog;
-pub mod source;
-pub mod syntax;
+pub mod cli;
+pub mod diff;
+pub mod discover;
+pub mod edits;
+pub mod engine;
+pub mod find;
+pub mod imports;
+pub mod plan;
+pub mod report;
 pub mod resolve;
+pub mod rules;
+pub mod settings;
+pub mod source;
+pub mod suppress;
+pub mod syntax;
+pub mod verify;
+pub mod write;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `unblock` binary: everything lives in the library; see `cli`.
+
+fn main() -> std::process::ExitCode {
+    unblock::cli::main()
+}

@@ -58,7 +58,12 @@ enum Ty {
 /// What an identifier resolves to at a place.
 enum Lookup<'a> {
     /// Bound in a scope; `outer` when that scope is not the innermost function's.
-    Bound { sites: Vec<Site<'a>>, outer: bool, scope: usize, name: String },
+    Bound {
+        sites: Vec<Site<'a>>,
+        outer: bool,
+        scope: usize,
+        name: String,
+    },
     Unbound,
 }
 
@@ -106,7 +111,11 @@ impl<'a> Resolver<'a> {
             }
             _ => return None,
         };
-        Some(name.strip_prefix("builtins.").map(str::to_string).unwrap_or(name))
+        Some(
+            name.strip_prefix("builtins.")
+                .map(str::to_string)
+                .unwrap_or(name),
+        )
     }
 
     /// The module-level name bound to a qualified import target (`asyncio` → `aio` after
@@ -204,13 +213,21 @@ impl<'a> Resolver<'a> {
                 if let Some(class) = self.self_class(object) {
                     let attrs = self.class_attr_types(class);
                     let t = attrs.get(attr)?.clone()?;
-                    return Some(Ty::Known(Typed { name: t, outer: true }));
+                    return Some(Ty::Known(Typed {
+                        name: t,
+                        outer: true,
+                    }));
                 }
                 let Ty::Known(t) = self.ty(object, depth + 1)? else {
                     return Some(Ty::Pending);
                 };
                 let def = self.catalog.type_def(&t.name)?;
-                def.attributes.get(attr).map(|a| Ty::Known(Typed { name: a.clone(), outer: t.outer }))
+                def.attributes.get(attr).map(|a| {
+                    Ty::Known(Typed {
+                        name: a.clone(),
+                        outer: t.outer,
+                    })
+                })
             }
             "identifier" => self.variable_type(expr, depth),
             _ => None,
@@ -218,7 +235,13 @@ impl<'a> Resolver<'a> {
     }
 
     fn variable_type(&self, ident: Node<'a>, depth: usize) -> Option<Ty> {
-        let Lookup::Bound { sites, outer, scope, name } = self.lookup(text(ident, self.src), ident) else {
+        let Lookup::Bound {
+            sites,
+            outer,
+            scope,
+            name,
+        } = self.lookup(text(ident, self.src), ident)
+        else {
             return None;
         };
         let key = (scope, name);
@@ -232,13 +255,12 @@ impl<'a> Resolver<'a> {
             let t = match site {
                 Site::Value(value) => self.ty(*value, depth + 1),
                 Site::IterOf(iterable) => match self.ty(*iterable, depth + 1) {
-                    Some(Ty::Known(t)) => t
-                        .name
-                        .strip_suffix("[]")
-                        .map(|elem| local(elem)),
+                    Some(Ty::Known(t)) => t.name.strip_suffix("[]").map(|elem| local(elem)),
                     other => other.filter(|t| *t == Ty::Pending),
                 },
-                Site::Annotation(annotation) => self.annotation_type(*annotation).map(|t| local(&t)),
+                Site::Annotation(annotation) => {
+                    self.annotation_type(*annotation).map(|t| local(&t))
+                }
                 Site::Keeps => Some(Ty::Pending),
                 Site::Import(_) | Site::Unknown => None,
             };
@@ -291,7 +313,12 @@ impl<'a> Resolver<'a> {
                 let params = children.get(1)?;
                 let args: Vec<Node> = named_children(*params)
                     .into_iter()
-                    .filter(|n| !(n.kind() == "type" && named_children(*n).first().is_some_and(|c| c.kind() == "none")))
+                    .filter(|n| {
+                        !(n.kind() == "type"
+                            && named_children(*n)
+                                .first()
+                                .is_some_and(|c| c.kind() == "none"))
+                    })
                     .collect();
                 match (head.as_str(), args.as_slice()) {
                     ("typing.Optional" | "typing.Union", [only]) => self.annotation_type(*only),
@@ -334,12 +361,13 @@ impl<'a> Resolver<'a> {
             .borrow_mut()
             .insert(class.id(), Rc::new(HashMap::new()));
         let mut attrs: HashMap<String, Option<String>> = HashMap::new();
-        let merge = |attrs: &mut HashMap<String, Option<String>>, name: String, t: Option<String>| {
-            let slot = attrs.entry(name).or_insert_with(|| t.clone());
-            if *slot != t {
-                *slot = None;
-            }
-        };
+        let merge =
+            |attrs: &mut HashMap<String, Option<String>>, name: String, t: Option<String>| {
+                let slot = attrs.entry(name).or_insert_with(|| t.clone());
+                if *slot != t {
+                    *slot = None;
+                }
+            };
         if let Some(body) = class.child_by_field_name("body") {
             for stmt in named_children(body) {
                 let def = if stmt.kind() == "decorated_definition" {
@@ -348,8 +376,12 @@ impl<'a> Resolver<'a> {
                     stmt
                 };
                 if def.kind() == "function_definition" {
-                    let Some(this) = first_parameter_name(def, self.src) else { continue };
-                    let Some(fbody) = def.child_by_field_name("body") else { continue };
+                    let Some(this) = first_parameter_name(def, self.src) else {
+                        continue;
+                    };
+                    let Some(fbody) = def.child_by_field_name("body") else {
+                        continue;
+                    };
                     for (target, value) in scope_assignments(fbody) {
                         if target.kind() != "attribute" {
                             continue;
@@ -376,7 +408,9 @@ impl<'a> Resolver<'a> {
             }
         }
         let attrs = Rc::new(attrs);
-        self.class_attrs.borrow_mut().insert(class.id(), attrs.clone());
+        self.class_attrs
+            .borrow_mut()
+            .insert(class.id(), attrs.clone());
         attrs
     }
 
@@ -391,9 +425,10 @@ impl<'a> Resolver<'a> {
                     if clause.kind() != "for_in_clause" {
                         continue;
                     }
-                    let (Some(left), Some(right)) =
-                        (clause.child_by_field_name("left"), clause.child_by_field_name("right"))
-                    else {
+                    let (Some(left), Some(right)) = (
+                        clause.child_by_field_name("left"),
+                        clause.child_by_field_name("right"),
+                    ) else {
                         continue;
                     };
                     if left.kind() == "identifier" && text(left, self.src) == name {
@@ -429,7 +464,10 @@ impl<'a> Resolver<'a> {
                 functions_passed += 1;
             } else if kind == "lambda" && is_field(parent, "body", child) {
                 if let Some(params) = parent.child_by_field_name("parameters") {
-                    if parameter_sites(params, self.src).iter().any(|(n, _)| *n == name) {
+                    if parameter_sites(params, self.src)
+                        .iter()
+                        .any(|(n, _)| *n == name)
+                    {
                         return Lookup::Bound {
                             sites: vec![Site::Unknown],
                             outer: functions_passed > 0,
@@ -519,7 +557,9 @@ fn single_import(sites: &[Site]) -> Option<String> {
 pub fn enclosing_function(node: Node) -> Option<Node> {
     let mut child = node;
     while let Some(parent) = child.parent() {
-        if matches!(parent.kind(), "function_definition" | "lambda") && is_field(parent, "body", child) {
+        if matches!(parent.kind(), "function_definition" | "lambda")
+            && is_field(parent, "body", child)
+        {
             return Some(parent);
         }
         child = parent;
@@ -546,11 +586,13 @@ fn first_parameter_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
 /// Whether the place reached through `child` (a direct child of comprehension `comp`) and
 /// then `below` is the comprehension's outermost iterable, which is evaluated outside it.
 pub fn in_first_iterable(comp: Node, child: Node, below: Option<Node>) -> bool {
-    let Some(first) = named_children(comp).into_iter().find(|c| c.kind() == "for_in_clause") else {
+    let Some(first) = named_children(comp)
+        .into_iter()
+        .find(|c| c.kind() == "for_in_clause")
+    else {
         return false;
     };
-    child.id() == first.id()
-        && below.is_some_and(|b| is_field(first, "right", b))
+    child.id() == first.id() && below.is_some_and(|b| is_field(first, "right", b))
 }
 
 fn parameter_sites<'a, 's>(params: Node<'a>, src: &'s str) -> Vec<(&'s str, Site<'a>)> {
@@ -559,7 +601,9 @@ fn parameter_sites<'a, 's>(params: Node<'a>, src: &'s str) -> Vec<(&'s str, Site
         match p.kind() {
             "identifier" => out.push((text(p, src), Site::Unknown)),
             "typed_parameter" => {
-                let ident = named_children(p).into_iter().find(|n| n.kind() == "identifier");
+                let ident = named_children(p)
+                    .into_iter()
+                    .find(|n| n.kind() == "identifier");
                 if let Some(ident) = ident {
                     let site = p
                         .child_by_field_name("type")
@@ -626,7 +670,10 @@ fn scope_assignments(body: Node) -> Vec<(Node, Node)> {
 }
 
 fn scope_assignments_in(stmt: Node) -> Vec<(Node, Node)> {
-    named_children(stmt).into_iter().filter_map(assignment_pair).collect()
+    named_children(stmt)
+        .into_iter()
+        .filter_map(assignment_pair)
+        .collect()
 }
 
 fn assignment_pair(node: Node) -> Option<(Node, Node)> {
@@ -679,9 +726,10 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                             add(info, head, Site::Import(head.to_string()));
                         }
                         "aliased_import" => {
-                            if let (Some(n), Some(a)) =
-                                (item.child_by_field_name("name"), item.child_by_field_name("alias"))
-                            {
+                            if let (Some(n), Some(a)) = (
+                                item.child_by_field_name("name"),
+                                item.child_by_field_name("alias"),
+                            ) {
                                 add(info, text(a, src), Site::Import(dotted(n, src)));
                             }
                         }
@@ -704,10 +752,15 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                             add(info, &n, Site::Import(format!("{module}{sep}{n}")));
                         }
                         "aliased_import" => {
-                            if let (Some(n), Some(a)) =
-                                (item.child_by_field_name("name"), item.child_by_field_name("alias"))
-                            {
-                                add(info, text(a, src), Site::Import(format!("{module}{sep}{}", dotted(n, src))));
+                            if let (Some(n), Some(a)) = (
+                                item.child_by_field_name("name"),
+                                item.child_by_field_name("alias"),
+                            ) {
+                                add(
+                                    info,
+                                    text(a, src),
+                                    Site::Import(format!("{module}{sep}{}", dotted(n, src))),
+                                );
                             }
                         }
                         _ => {}
@@ -739,14 +792,23 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                 if let Some(left) = node.child_by_field_name("left") {
                     let op = node.child_by_field_name("operator").map(|o| text(o, src));
                     for n in pattern_names(left, src) {
-                        add(info, n, if op == Some("/=") { Site::Keeps } else { Site::Unknown });
+                        add(
+                            info,
+                            n,
+                            if op == Some("/=") {
+                                Site::Keeps
+                            } else {
+                                Site::Unknown
+                            },
+                        );
                     }
                 }
             }
             "for_statement" => {
-                if let (Some(left), Some(right)) =
-                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
-                {
+                if let (Some(left), Some(right)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ) {
                     if left.kind() == "identifier" {
                         add(info, text(left, src), Site::IterOf(right));
                     } else {
@@ -773,9 +835,10 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                 }
             }
             "named_expression" => {
-                if let (Some(name), Some(value)) =
-                    (node.child_by_field_name("name"), node.child_by_field_name("value"))
-                {
+                if let (Some(name), Some(value)) = (
+                    node.child_by_field_name("name"),
+                    node.child_by_field_name("value"),
+                ) {
                     add(info, text(name, src), Site::Value(value));
                 }
             }
@@ -799,7 +862,8 @@ mod tests {
         let mut stack = vec![root];
         while let Some(n) = stack.pop() {
             if n.kind() == "call"
-                && n.child_by_field_name("function").is_some_and(|f| text(f, src) == callee)
+                && n.child_by_field_name("function")
+                    .is_some_and(|f| text(f, src) == callee)
             {
                 return n;
             }
@@ -818,10 +882,22 @@ mod tests {
 
     #[test]
     fn import_forms_resolve() {
-        assert_eq!(resolve("import os.path as osp\nosp.getsize(p)\n", "osp.getsize").as_deref(), Some("os.path.getsize"));
-        assert_eq!(resolve("from time import sleep as zzz\nzzz(1)\n", "zzz").as_deref(), Some("time.sleep"));
-        assert_eq!(resolve("from os import path\npath.exists(p)\n", "path.exists").as_deref(), Some("os.path.exists"));
-        assert_eq!(resolve("import os.path\nos.path.isdir(p)\n", "os.path.isdir").as_deref(), Some("os.path.isdir"));
+        assert_eq!(
+            resolve("import os.path as osp\nosp.getsize(p)\n", "osp.getsize").as_deref(),
+            Some("os.path.getsize")
+        );
+        assert_eq!(
+            resolve("from time import sleep as zzz\nzzz(1)\n", "zzz").as_deref(),
+            Some("time.sleep")
+        );
+        assert_eq!(
+            resolve("from os import path\npath.exists(p)\n", "path.exists").as_deref(),
+            Some("os.path.exists")
+        );
+        assert_eq!(
+            resolve("import os.path\nos.path.isdir(p)\n", "os.path.isdir").as_deref(),
+            Some("os.path.isdir")
+        );
         assert_eq!(resolve("open(p)\n", "open").as_deref(), Some("open"));
         assert_eq!(resolve("requests.get(u)\n", "requests.get"), None);
     }
@@ -850,11 +926,20 @@ mod tests {
     #[test]
     fn path_values_are_typed() {
         let src = "from pathlib import Path\nasync def f(d: Path | None):\n    p = d / 'x'\n    p = p.parent\n    p.exists()\n";
-        assert_eq!(type_of_receiver(src, "p.exists").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        assert_eq!(
+            type_of_receiver(src, "p.exists").map(|t| t.name).as_deref(),
+            Some("pathlib.Path")
+        );
         let src = "import pathlib\nfrom typing import Optional\nasync def f(d: Optional[pathlib.Path]):\n    d.exists()\n";
-        assert_eq!(type_of_receiver(src, "d.exists").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        assert_eq!(
+            type_of_receiver(src, "d.exists").map(|t| t.name).as_deref(),
+            Some("pathlib.Path")
+        );
         let src = "from pathlib import Path\nasync def f(d):\n    for c in Path(d).iterdir():\n        c.stat()\n";
-        assert_eq!(type_of_receiver(src, "c.stat").map(|t| t.name).as_deref(), Some("pathlib.Path"));
+        assert_eq!(
+            type_of_receiver(src, "c.stat").map(|t| t.name).as_deref(),
+            Some("pathlib.Path")
+        );
         let src = "from pathlib import Path\nasync def f(d):\n    p = Path(d)\n    p = 3\n    p.exists()\n";
         assert_eq!(type_of_receiver(src, "p.exists"), None);
     }

@@ -117,7 +117,10 @@ pub fn encode(source: &Source, text: &str) -> Vec<u8> {
     }
     match &source.encoding {
         TextEncoding::Utf8 => out.extend_from_slice(text.as_bytes()),
-        TextEncoding::Latin1 => out.extend(text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))),
+        TextEncoding::Latin1 => out.extend(
+            text.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')),
+        ),
         TextEncoding::Other(enc) => out.extend_from_slice(&enc.encode(text).0),
     }
     out
@@ -160,19 +163,22 @@ fn encoding_for(label: &str) -> Result<TextEncoding, DecodeError> {
     let normalized = label.to_ascii_lowercase().replace('_', "-");
     match normalized.as_str() {
         "utf-8" | "utf8" | "utf-8-sig" | "u8" => return Ok(TextEncoding::Utf8),
-        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859" | "cp819" => {
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859"
+        | "cp819" => {
             return Ok(TextEncoding::Latin1);
         }
         "ascii" | "us-ascii" => return Ok(TextEncoding::Utf8),
         _ => {}
     }
-    let lookup = normalized.strip_prefix("cp").map_or(normalized.clone(), |n| {
-        if n.chars().all(|c| c.is_ascii_digit()) {
-            format!("windows-{n}")
-        } else {
-            normalized.clone()
-        }
-    });
+    let lookup = normalized
+        .strip_prefix("cp")
+        .map_or(normalized.clone(), |n| {
+            if n.chars().all(|c| c.is_ascii_digit()) {
+                format!("windows-{n}")
+            } else {
+                normalized.clone()
+            }
+        });
     Encoding::for_label(lookup.as_bytes())
         .map(TextEncoding::Other)
         .ok_or_else(|| DecodeError::UnknownEncoding(label.to_string()))

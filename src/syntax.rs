@@ -66,13 +66,14 @@ pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
 }
 
 pub fn is_async_def(node: Node) -> bool {
-    node.kind() == "function_definition"
-        && node.child(0).is_some_and(|c| c.kind() == "async")
+    node.kind() == "function_definition" && node.child(0).is_some_and(|c| c.kind() == "async")
 }
 
 /// Whether `child` is the node held in `parent`'s field `field`.
 pub fn is_field(parent: Node, field: &str, child: Node) -> bool {
-    parent.child_by_field_name(field).is_some_and(|n| n.id() == child.id())
+    parent
+        .child_by_field_name(field)
+        .is_some_and(|n| n.id() == child.id())
 }
 
 pub fn named_children(node: Node) -> Vec<Node> {
@@ -114,7 +115,10 @@ pub fn enclosing_statement(node: Node) -> Node {
 pub fn is_comprehension(kind: &str) -> bool {
     matches!(
         kind,
-        "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression"
+        "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression"
     )
 }
 

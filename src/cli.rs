@@ -1,0 +1,433 @@
+//! The command line: argument definitions (grouped as in `--help`), and the drivers of
+//! `check`, `diff`, `fix`, `rules` and `explain` over many files in parallel.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::catalog::Catalog;
+use crate::diff::unified;
+use crate::discover::Walk;
+use crate::engine::{Mode, Outcome, process};
+use crate::plan::Strategy;
+use crate::report::{
+    FileResult, Style, check_json, check_text, display_path, errors, finding_line, plural, summary,
+};
+use crate::rules;
+use crate::settings::{Configs, Options, RuntimeChoice};
+use crate::write::write_atomic;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "unblock",
+    version,
+    about = "Find blocking I/O in Python async functions and rewrite it so the event loop never stalls."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Report blocking calls (exit 0: none, 1: found, 2: error).
+    Check(CheckArgs),
+    /// Print the unified diff of every fix (exit 0: no change, 1: changes, 2: error).
+    Diff(CommonArgs),
+    /// Apply the fixes in place (exit 0: nothing left, 1: manual findings remain, 2: error).
+    Fix(CommonArgs),
+    /// List every rule: code, id, ASYNC aliases, what it flags, how it fixes.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        output_format: RulesFormat,
+    },
+    /// Print the documentation of one rule (by id, code or ASYNC alias).
+    Explain {
+        /// A rule id (`blocking-sleep`), code (`UNB100`) or alias (`ASYNC251`).
+        rule: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// How findings are printed.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    output_format: OutputFormat,
+}
+
+#[derive(Args, Debug)]
+struct CommonArgs {
+    /// Files or folders to process (`-` reads source from standard input) [default: .]
+    paths: Vec<PathBuf>,
+    /// The file name used for standard input in messages and configuration look-up.
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    stdin_filename: Option<PathBuf>,
+
+    /// Rules to enable: ids, codes, code prefixes or ASYNC aliases (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    select: Option<Vec<String>>,
+    /// Rules to disable: ids, codes, code prefixes or ASYNC aliases (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    ignore: Option<Vec<String>>,
+
+    /// `auto`: the best proven fix; `thread`: only thread offloading and the runtime's sleep.
+    #[arg(long, value_enum, help_heading = "Fixes")]
+    strategy: Option<Strategy>,
+    /// The async library the fixes target; `auto` detects it from each file's imports.
+    #[arg(long, value_enum, help_heading = "Fixes")]
+    runtime: Option<RuntimeChoice>,
+
+    /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
+    #[arg(long, value_name = "GLOB", help_heading = "File selection")]
+    exclude: Vec<String>,
+    /// Do not honour `.gitignore`, `.ignore` and git's exclude files.
+    #[arg(long, help_heading = "File selection")]
+    no_ignore: bool,
+
+    /// Read the configuration from this file (a `pyproject.toml` or a TOML file of `[tool.unblock]` keys).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Configuration",
+        conflicts_with = "isolated"
+    )]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long, help_heading = "Configuration")]
+    isolated: bool,
+
+    /// Worker threads [default: the number of CPUs].
+    #[arg(short = 'j', long = "threads", value_name = "N", help_heading = "Run")]
+    threads: Option<usize>,
+    /// Colour in the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Run")]
+    color: ColorChoice,
+    /// Print findings and diffs only: no summaries, no progress bar.
+    #[arg(short, long, help_heading = "Run")]
+    quiet: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+    match cli.command {
+        Command::Rules { output_format } => {
+            let text = match output_format {
+                RulesFormat::Text => rules::list_text(&catalog),
+                RulesFormat::Json => rules::list_json(&catalog) + "\n",
+            };
+            print!("{text}");
+            Ok(0)
+        }
+        Command::Explain { rule } => match rules::explain(&catalog, &rule) {
+            Some(doc) => {
+                print!("{doc}");
+                Ok(0)
+            }
+            None => bail!("unknown rule `{rule}` (see `unblock rules`)"),
+        },
+        Command::Check(args) => {
+            let stdin = is_stdin(&args.common.paths)?;
+            let results = collect(&args.common, stdin.as_deref(), catalog, Mode::Check)?;
+            let style = Style {
+                color: use_color(args.common.color),
+            };
+            match args.output_format {
+                OutputFormat::Text => {
+                    print!("{}", check_text(&results, &style));
+                    if !args.common.quiet {
+                        println!("{}", summary(&results));
+                    }
+                }
+                OutputFormat::Json => print!("{}", check_json(&results)),
+            }
+            report_errors(&results);
+            let found = results
+                .iter()
+                .any(|r| r.outcome.as_ref().is_ok_and(|o| !o.findings.is_empty()));
+            Ok(exit_code(&results, found))
+        }
+        Command::Diff(args) => {
+            let stdin = is_stdin(&args.paths)?;
+            let results = collect(&args, stdin.as_deref(), catalog, Mode::Fix)?;
+            let mut stdout = std::io::stdout().lock();
+            let mut changed = false;
+            for r in &results {
+                if let Ok(Outcome {
+                    fixed: Some(fixed), ..
+                }) = &r.outcome
+                {
+                    changed = true;
+                    stdout.write_all(&unified(&r.display, fixed))?;
+                }
+            }
+            stdout.flush()?;
+            report_errors(&results);
+            Ok(exit_code(&results, changed))
+        }
+        Command::Fix(args) => fix(&args, catalog),
+    }
+}
+
+fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+    let stdin = is_stdin(&args.paths)?;
+    let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix)?;
+    if let Some(original) = &stdin {
+        if let Some(Ok(outcome)) = results.first().map(|r| &r.outcome) {
+            let bytes = outcome
+                .fixed
+                .as_ref()
+                .map_or(original.as_slice(), |f| f.bytes.as_slice());
+            std::io::stdout().write_all(bytes)?;
+        } else {
+            std::io::stdout().write_all(&original)?;
+        }
+    } else {
+        // Writing is done file by file; a failure becomes that file's error.
+        results.par_iter_mut().for_each(|r| {
+            let failure = match &r.outcome {
+                Ok(Outcome {
+                    fixed: Some(fixed), ..
+                }) => write_atomic(Path::new(&r.display), &source_bytes(fixed), &fixed.bytes).err(),
+                _ => None,
+            };
+            if let Some(e) = failure {
+                r.outcome = Err(e.to_string());
+            }
+        });
+    }
+    let style = Style {
+        color: use_color(args.color),
+    };
+    let mut remaining = 0;
+    let mut fixed_total = 0;
+    let mut files = 0;
+    let mut out = String::new();
+    let mut err = String::new();
+    for r in &results {
+        let Ok(outcome) = &r.outcome else { continue };
+        remaining += outcome.remaining.len();
+        if stdin.is_none() {
+            for f in &outcome.remaining {
+                out.push_str(&finding_line(&r.display, f, &style));
+                out.push('\n');
+            }
+        }
+        if let Some(fixed) = &outcome.fixed {
+            files += 1;
+            fixed_total += fixed.fixed;
+            err.push_str(&format!(
+                "Fixed {} blocking {} in {}\n",
+                fixed.fixed,
+                plural(fixed.fixed, "call", "calls"),
+                r.display
+            ));
+        }
+    }
+    print!("{out}");
+    if !args.quiet {
+        err.push_str(&format!(
+            "Fixed {fixed_total} blocking {} in {files} {}; {remaining} manual {} {}.\n",
+            plural(fixed_total, "call", "calls"),
+            plural(files, "file", "files"),
+            plural(remaining, "finding", "findings"),
+            plural(remaining, "remains", "remain"),
+        ));
+        eprint!("{err}");
+    }
+    report_errors(&results);
+    Ok(exit_code(&results, remaining > 0))
+}
+
+/// The bytes the file had when it was read (the engine keeps the decoded text).
+fn source_bytes(fixed: &crate::engine::Fixed) -> Vec<u8> {
+    crate::source::encode(&fixed.source, &fixed.source.text)
+}
+
+fn exit_code(results: &[FileResult], positive: bool) -> u8 {
+    if results.iter().any(|r| r.outcome.is_err()) {
+        2
+    } else {
+        u8::from(positive)
+    }
+}
+
+fn report_errors(results: &[FileResult]) {
+    for line in errors(results) {
+        eprintln!("{line}");
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+/// `Some(bytes)` when the only path is `-` (the source read from standard input).
+fn is_stdin(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
+    if !paths.iter().any(|p| p.as_os_str() == "-") {
+        return Ok(None);
+    }
+    if paths.len() > 1 {
+        bail!("`-` (standard input) cannot be combined with other paths");
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("cannot read standard input")?;
+    Ok(Some(bytes))
+}
+
+fn cli_options(args: &CommonArgs) -> Options {
+    Options {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        strategy: args.strategy,
+        runtime: args.runtime,
+        exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
+        ..Options::default()
+    }
+}
+
+/// Runs every file through the engine, in parallel, returning results in path order.
+fn collect(
+    args: &CommonArgs,
+    stdin: Option<&[u8]>,
+    catalog: Catalog,
+    mode: Mode,
+) -> Result<Vec<FileResult>> {
+    let configs = Arc::new(Configs::new(
+        cli_options(args),
+        args.config.as_deref(),
+        args.isolated,
+        catalog,
+    )?);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+
+    if let Some(bytes) = stdin {
+        let name = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        let config = configs.for_path(&name)?;
+        let options = config.file_options(&name);
+        let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
+        return Ok(vec![FileResult {
+            display: display_path(&name),
+            outcome,
+        }]);
+    }
+
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    // Check every configuration up front: a broken one is an error before any work.
+    for path in &paths {
+        configs.for_path(path)?;
+    }
+    let walk = Walk {
+        configs: configs.clone(),
+        respect_ignore_files: !args.no_ignore,
+        threads,
+    };
+    let discovered = walk.discover(&paths);
+    let progress = progress_bar(discovered.files.len(), args.quiet);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let mut results: Vec<FileResult> = pool.install(|| {
+        discovered
+            .files
+            .par_iter()
+            .map(|path| {
+                let outcome = std::fs::read(path)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|bytes| {
+                        let config = configs.for_path(path).map_err(|e| e.to_string())?;
+                        process(&bytes, &config.file_options(path), mode).map_err(|e| e.to_string())
+                    });
+                progress.inc(1);
+                FileResult {
+                    display: display_path(path),
+                    outcome,
+                }
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+    for (path, reason) in discovered.errors {
+        results.push(FileResult {
+            display: display_path(&path),
+            outcome: Err(reason),
+        });
+    }
+    Ok(results)
+}
+
+fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
+    if quiet || len < 2 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files") {
+        bar.set_style(style);
+    }
+    bar
+}

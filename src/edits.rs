@@ -1,0 +1,155 @@
+//! Edits as byte ranges, grouped into fixes; applying a set of fixes with conflict handling.
+//!
+//! A fix is all-or-nothing: when any of its edits overlaps an edit of a fix already taken
+//! (or inserts at the same place), the whole fix waits for the next round, which re-analyses
+//! the rewritten text.
+
+/// Replace `start..end` with `text` (an insertion when `start == end`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, text: impl Into<String>) -> Edit {
+        Edit {
+            start: at,
+            end: at,
+            text: text.into(),
+        }
+    }
+
+    pub fn replace(start: usize, end: usize, text: impl Into<String>) -> Edit {
+        Edit {
+            start,
+            end,
+            text: text.into(),
+        }
+    }
+
+    pub fn delete(start: usize, end: usize) -> Edit {
+        Edit {
+            start,
+            end,
+            text: String::new(),
+        }
+    }
+
+    fn conflicts(&self, other: &Edit) -> bool {
+        self.start == other.start || (self.start < other.end && other.start < self.end)
+    }
+}
+
+/// The edits of one rewrite, and the modules it needs imported.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fix {
+    pub edits: Vec<Edit>,
+    pub needs: Vec<&'static str>,
+}
+
+/// Applies every fix that does not conflict with an earlier one (in the given order).
+/// Returns the new text and the indices of the fixes applied.
+pub fn apply(text: &str, fixes: &[Fix]) -> (String, Vec<usize>) {
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut applied = Vec::new();
+    for (index, fix) in fixes.iter().enumerate() {
+        let in_bounds = fix.edits.iter().all(|e| {
+            e.start <= e.end
+                && e.end <= text.len()
+                && text.is_char_boundary(e.start)
+                && text.is_char_boundary(e.end)
+        });
+        let self_overlap = fix
+            .edits
+            .iter()
+            .enumerate()
+            .any(|(i, a)| fix.edits.iter().skip(i + 1).any(|b| a.conflicts(b)));
+        if !in_bounds || self_overlap {
+            continue;
+        }
+        if fix
+            .edits
+            .iter()
+            .any(|e| taken.iter().any(|t| t.conflicts(e)))
+        {
+            continue;
+        }
+        taken.extend(fix.edits.iter());
+        applied.push(index);
+    }
+    taken.sort_by_key(|e| (e.start, e.end));
+    (splice(text, &taken), applied)
+}
+
+/// Applies non-overlapping edits (already checked) in one pass.
+pub fn splice(text: &str, edits: &[&Edit]) -> String {
+    let extra: usize = edits.iter().map(|e| e.text.len()).sum();
+    let mut out = String::with_capacity(text.len() + extra);
+    let mut pos = 0;
+    for edit in edits {
+        out.push_str(&text[pos..edit.start]);
+        out.push_str(&edit.text);
+        pos = edit.end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(edits: Vec<Edit>) -> Fix {
+        Fix {
+            edits,
+            needs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn disjoint_fixes_all_apply() {
+        let (out, applied) = apply(
+            "f(x) + g(y)",
+            &[
+                fix(vec![Edit::insert(0, "await t("), Edit::replace(1, 2, ", ")]),
+                fix(vec![Edit::insert(7, "await t("), Edit::replace(8, 9, ", ")]),
+            ],
+        );
+        assert_eq!(out, "await t(f, x) + await t(g, y)");
+        assert_eq!(applied, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_conflicting_fix_waits_whole() {
+        let (out, applied) = apply(
+            "abc",
+            &[
+                fix(vec![Edit::insert(0, "<"), Edit::insert(3, ">")]),
+                fix(vec![Edit::insert(0, "["), Edit::replace(1, 2, "B")]),
+            ],
+        );
+        assert_eq!(out, "<abc>");
+        assert_eq!(applied, vec![0]);
+    }
+
+    #[test]
+    fn insertion_inside_a_replacement_conflicts() {
+        let (_, applied) = apply(
+            "abcdef",
+            &[
+                fix(vec![Edit::replace(1, 4, "X")]),
+                fix(vec![Edit::insert(2, "Y")]),
+            ],
+        );
+        assert_eq!(applied, vec![0]);
+    }
+
+    #[test]
+    fn out_of_range_fix_is_skipped() {
+        let (out, applied) = apply("ab", &[fix(vec![Edit::insert(5, "x")])]);
+        assert_eq!(out, "ab");
+        assert!(applied.is_empty());
+    }
+}

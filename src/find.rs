@@ -1,0 +1,288 @@
+//! Finding blocking calls: every call (and every loop over a blocking iterable) that runs on
+//! the event loop, matched against the catalog through the resolver.
+//!
+//! "On the event loop" means lexically in an `async def` body, not inside a nested `def`,
+//! `lambda` or `class` body, and not already awaited. Comprehensions count; a generator
+//! expression is remembered, since `await` cannot go inside one.
+
+use tree_sitter::Node;
+
+use crate::catalog::{Catalog, EntryFix};
+use crate::resolve::{Resolver, in_first_iterable};
+use crate::syntax::{
+    children, is_async_def, is_comprehension, is_field, named_children, text, unparenthesize,
+};
+
+/// What matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matched {
+    /// A call; `returns` is the tracked type of its value.
+    Call {
+        entry_fix: EntryFix,
+        returns: Option<String>,
+    },
+    /// A `for` loop or comprehension clause iterating a blocking iterable.
+    Iteration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding<'t> {
+    pub rule: usize,
+    /// Resolved qualified name (`requests.get`, `pathlib.Path.read_text`, `io.IOBase.__iter__`).
+    pub call: String,
+    /// The enclosing async function's name.
+    pub function: String,
+    /// The call node, or the iterable of a loop.
+    pub node: Node<'t>,
+    pub matched: Matched,
+    /// Why the call cannot be offloaded on its own, whatever its context.
+    pub manual_reason: Option<String>,
+    /// The outermost generator expression whose scope holds the call.
+    pub genexp: Option<Node<'t>>,
+}
+
+#[derive(Clone, Copy)]
+struct Context<'t> {
+    function: Option<Node<'t>>,
+    genexp: Option<Node<'t>>,
+}
+
+/// All findings of a module, in source order.
+pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> Vec<Finding<'t>> {
+    let src = resolver.src();
+    let mut out = Vec::new();
+    let mut stack: Vec<(Node<'t>, Context<'t>)> = vec![(
+        root,
+        Context {
+            function: None,
+            genexp: None,
+        },
+    )];
+    while let Some((node, ctx)) = stack.pop() {
+        if let Some(function) = ctx.function {
+            match node.kind() {
+                "call" => {
+                    if node.parent().is_none_or(|p| p.kind() != "await") {
+                        if let Some(f) = match_call(resolver, catalog, node) {
+                            out.push(f.into_finding(function, ctx.genexp, node, src));
+                        }
+                    }
+                }
+                "for_statement" | "for_in_clause" if !has_async_keyword(node) => {
+                    if let Some(iterable) = node.child_by_field_name("right") {
+                        if let Some(f) = match_iteration(resolver, catalog, iterable) {
+                            out.push(f.into_finding(function, ctx.genexp, iterable, src));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        push_children(node, ctx, &mut stack);
+    }
+    out.sort_by_key(|f| (f.node.start_byte(), f.node.end_byte()));
+    out
+}
+
+fn has_async_keyword(node: Node) -> bool {
+    children(node).iter().any(|c| c.kind() == "async")
+}
+
+/// Pushes the children with the context they run in (reverse order, so pops are in order).
+fn push_children<'t>(node: Node<'t>, ctx: Context<'t>, stack: &mut Vec<(Node<'t>, Context<'t>)>) {
+    let kids = children(node);
+    let kind = node.kind();
+    for child in kids.into_iter().rev() {
+        let mut child_ctx = ctx;
+        match kind {
+            "function_definition" if is_field(node, "body", child) => {
+                child_ctx = Context {
+                    function: is_async_def(node).then_some(node),
+                    genexp: None,
+                };
+            }
+            "lambda" | "class_definition" if is_field(node, "body", child) => {
+                child_ctx = Context {
+                    function: None,
+                    genexp: None,
+                };
+            }
+            "generator_expression" if ctx.function.is_some() => {
+                child_ctx.genexp = ctx.genexp.or(Some(node));
+                if child.kind() == "for_in_clause" && is_first_clause(node, child) {
+                    // The outermost iterable runs outside the generator: push its parts apart.
+                    for part in children(child).into_iter().rev() {
+                        let part_ctx = if is_field(child, "right", part) {
+                            ctx
+                        } else {
+                            child_ctx
+                        };
+                        stack.push((part, part_ctx));
+                    }
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        stack.push((child, child_ctx));
+    }
+}
+
+fn is_first_clause(comp: Node, clause: Node) -> bool {
+    named_children(comp)
+        .into_iter()
+        .find(|c| c.kind() == "for_in_clause")
+        .is_some_and(|c| c.id() == clause.id())
+}
+
+/// A match before it is placed in its function.
+struct Match {
+    rule: usize,
+    call: String,
+    matched: Matched,
+    manual_reason: Option<String>,
+}
+
+impl Match {
+    fn into_finding<'t>(
+        self,
+        function: Node<'t>,
+        genexp: Option<Node<'t>>,
+        node: Node<'t>,
+        src: &str,
+    ) -> Finding<'t> {
+        let name = function
+            .child_by_field_name("name")
+            .map(|n| text(n, src).to_string())
+            .unwrap_or_default();
+        Finding {
+            rule: self.rule,
+            call: self.call,
+            function: name,
+            node,
+            matched: self.matched,
+            manual_reason: self.manual_reason,
+            genexp,
+        }
+    }
+}
+
+fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) -> Option<Match> {
+    let callee = call.child_by_field_name("function")?;
+    if let Some(qualified) = resolver.qualified_name(callee) {
+        for entry in catalog.calls_named(&qualified) {
+            let mut manual_reason = entry
+                .reason
+                .clone()
+                .filter(|_| entry.lazy || entry.fix == EntryFix::Manual);
+            if let Some(wanted) = &entry.arg_type {
+                let Some(typed) = typed_argument(resolver, call, wanted, entry.keyword.as_deref())
+                else {
+                    continue;
+                };
+                manual_reason = manual_reason.or_else(|| resolver.manual_reason_for(&typed));
+            }
+            return Some(Match {
+                rule: entry.rule,
+                call: qualified,
+                matched: Matched::Call {
+                    entry_fix: entry.fix,
+                    returns: entry.returns.clone(),
+                },
+                manual_reason,
+            });
+        }
+        // A resolved module-level name that is not in the catalog is not a method call on a
+        // tracked value either.
+        if unparenthesize(callee).kind() == "identifier" {
+            return None;
+        }
+    }
+    let callee = unparenthesize(callee);
+    if callee.kind() != "attribute" {
+        return None;
+    }
+    let receiver = callee.child_by_field_name("object")?;
+    let method = text(callee.child_by_field_name("attribute")?, resolver.src());
+    let typed = resolver.type_of(receiver)?;
+    let entry = catalog.method(&typed.name, method)?;
+    let manual_reason = if entry.lazy || entry.fix == EntryFix::Manual {
+        entry.reason.clone()
+    } else {
+        resolver.manual_reason_for(&typed)
+    };
+    Some(Match {
+        rule: entry.rule,
+        call: format!("{}.{}", typed.name, method),
+        matched: Matched::Call {
+            entry_fix: entry.fix,
+            returns: entry.returns.clone(),
+        },
+        manual_reason,
+    })
+}
+
+fn typed_argument<'t>(
+    resolver: &Resolver<'t>,
+    call: Node<'t>,
+    wanted: &str,
+    keyword: Option<&str>,
+) -> Option<crate::resolve::Typed> {
+    let args = call.child_by_field_name("arguments")?;
+    for arg in named_children(args) {
+        let value = match (arg.kind(), keyword) {
+            ("keyword_argument", Some(k)) => {
+                let name = arg.child_by_field_name("name")?;
+                if text(name, resolver.src()) != k {
+                    continue;
+                }
+                arg.child_by_field_name("value")?
+            }
+            ("keyword_argument", None) => arg.child_by_field_name("value")?,
+            (_, Some(_)) => continue,
+            _ => arg,
+        };
+        if let Some(t) = resolver.type_of(value).filter(|t| t.name == wanted) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+fn match_iteration<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    iterable: Node<'t>,
+) -> Option<Match> {
+    let typed = resolver.type_of(iterable)?;
+    let entry = catalog.method(&typed.name, "__iter__")?;
+    Some(Match {
+        rule: entry.rule,
+        call: format!("{}.__iter__", typed.name),
+        matched: Matched::Iteration,
+        manual_reason: Some(
+            "iterating it blocks on every step: the loop must move to a helper function (or an async iterator)"
+                .to_string(),
+        ),
+    })
+}
+
+/// Whether `node` sits in a comprehension's own scope (so `await` there would be inside it).
+pub fn in_comprehension_scope(node: Node) -> bool {
+    let mut child = node;
+    let mut below = None;
+    while let Some(parent) = child.parent() {
+        if matches!(
+            parent.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            return false;
+        }
+        if is_comprehension(parent.kind()) && !in_first_iterable(parent, child, below) {
+            return true;
+        }
+        below = Some(child);
+        child = parent;
+    }
+    false
+}

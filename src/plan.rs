@@ -1,0 +1,366 @@
+//! Fix planning: for each finding, the rewrite it gets (native, thread, helper) or `manual`
+//! with the reason, and the edits that make it.
+//!
+//! The forms:
+//! - sleep: `time.sleep(x)` → `await asyncio.sleep(x)`;
+//! - thread: `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)`; a method passes the bound
+//!   method; parentheses where the call's value is used as a primary (`(await …).json()`);
+//!   anyio/trio `run_sync` takes keyword arguments through `functools.partial`;
+//! - a call inside a generator expression offloads the call that consumes the generator, since
+//!   `await` cannot go inside one.
+
+use serde::Serialize;
+use tree_sitter::Node;
+
+use crate::catalog::{Catalog, EntryFix, Scope};
+use crate::edits::{Edit, Fix};
+use crate::find::{Finding, Matched};
+use crate::resolve::Resolver;
+use crate::syntax::{is_field, named_children};
+
+/// The kind of fix a finding gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum FixKind {
+    Native,
+    Thread,
+    Helper,
+    Manual,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Native => "native",
+            FixKind::Thread => "thread",
+            FixKind::Helper => "helper",
+            FixKind::Manual => "manual",
+        }
+    }
+}
+
+/// The async library a file runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    Asyncio,
+    Anyio,
+    Trio,
+}
+
+/// How to offload work: the default (`auto`) or only with the standard library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    #[default]
+    Auto,
+    Thread,
+}
+
+/// How the fixes spell the runtime's functions in this file, and which imports each needs.
+#[derive(Debug, Clone)]
+pub struct Spelling {
+    pub runtime: Runtime,
+    to_thread: Named,
+    sleep: Named,
+    partial: Named,
+}
+
+#[derive(Debug, Clone)]
+struct Named {
+    text: String,
+    needs: Option<&'static str>,
+}
+
+impl Spelling {
+    /// Reuses the module's imports (`import asyncio as aio` → `aio.to_thread`, `from asyncio
+    /// import to_thread` → `to_thread`); otherwise the plain module name, to be imported.
+    pub fn for_module(resolver: &Resolver, runtime: Option<Runtime>) -> Spelling {
+        let runtime = runtime.unwrap_or_else(|| {
+            if resolver.imports_module("trio") {
+                Runtime::Trio
+            } else if resolver.imports_module("anyio") {
+                Runtime::Anyio
+            } else {
+                Runtime::Asyncio
+            }
+        });
+        let (module, to_thread_path) = match runtime {
+            Runtime::Asyncio => ("asyncio", "to_thread"),
+            Runtime::Anyio => ("anyio", "to_thread.run_sync"),
+            Runtime::Trio => ("trio", "to_thread.run_sync"),
+        };
+        let name = |module: &'static str, member: &str| -> Named {
+            let full = format!("{module}.{member}");
+            if let Some(alias) = resolver.module_alias_for(module) {
+                return Named {
+                    text: format!("{alias}.{member}"),
+                    needs: None,
+                };
+            }
+            // `from asyncio import to_thread`, `from anyio import to_thread` (→ `to_thread.run_sync`)
+            let (head, rest) = member.split_once('.').map_or((member, ""), |(h, r)| (h, r));
+            if let Some(alias) = resolver.module_alias_for(&format!("{module}.{head}")) {
+                let text = if rest.is_empty() {
+                    alias
+                } else {
+                    format!("{alias}.{rest}")
+                };
+                return Named { text, needs: None };
+            }
+            Named {
+                text: full,
+                needs: Some(module),
+            }
+        };
+        Spelling {
+            runtime,
+            to_thread: name(module, to_thread_path),
+            sleep: name(module, "sleep"),
+            partial: name("functools", "partial"),
+        }
+    }
+}
+
+/// A finding with its planned fix.
+#[derive(Debug, Clone)]
+pub struct Planned<'t> {
+    pub finding: Finding<'t>,
+    pub kind: FixKind,
+    pub reason: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+pub fn plan<'t>(
+    findings: Vec<Finding<'t>>,
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    spelling: &Spelling,
+) -> Vec<Planned<'t>> {
+    let src = resolver.src();
+    let mut planned: Vec<Planned<'t>> = findings
+        .into_iter()
+        .map(|finding| {
+            let decision = decide(&finding, catalog, spelling, src);
+            let (kind, reason, fix) = match decision {
+                Ok((kind, fix)) => (kind, None, Some(fix)),
+                Err(reason) => (FixKind::Manual, Some(reason), None),
+            };
+            Planned {
+                finding,
+                kind,
+                reason,
+                fix,
+            }
+        })
+        .collect();
+    // A generator expression is offloaded whole or not at all.
+    let blocked: Vec<usize> = planned
+        .iter()
+        .filter(|p| p.kind == FixKind::Manual)
+        .filter_map(|p| p.finding.genexp.map(|g| g.id()))
+        .collect();
+    for p in &mut planned {
+        if p.kind != FixKind::Manual && p.finding.genexp.is_some_and(|g| blocked.contains(&g.id()))
+        {
+            p.kind = FixKind::Manual;
+            p.fix = None;
+            p.reason = Some(
+                "shares a generator expression with a call that cannot be offloaded".to_string(),
+            );
+        }
+    }
+    planned
+}
+
+fn decide(
+    finding: &Finding,
+    catalog: &Catalog,
+    spelling: &Spelling,
+    src: &str,
+) -> Result<(FixKind, Fix), String> {
+    if let Some(reason) = &finding.manual_reason {
+        return Err(reason.clone());
+    }
+    let Matched::Call { entry_fix, returns } = &finding.matched else {
+        return Err(
+            "iterating it blocks on every step: the loop must move to a helper function"
+                .to_string(),
+        );
+    };
+    let call = finding.node;
+    let returned = returns.as_deref().and_then(|r| catalog.type_def(r));
+    if let Some(def) = returned {
+        if def.scope != Scope::Call && value_is_used(call) {
+            return Err(def.reason.clone());
+        }
+    }
+    if is_with_item(call) && returned.is_none_or(|d| d.exit_blocks) {
+        return Err(
+            "used as a `with` block: leaving the block blocks too, so the whole block must move to a helper function"
+                .to_string(),
+        );
+    }
+    if let Some(genexp) = finding.genexp {
+        let Some((consumer, sole)) = consumer_of(genexp) else {
+            return Err(
+                "inside a generator expression that is not passed straight to a call: `await` cannot go inside it"
+                    .to_string(),
+            );
+        };
+        if consumer.parent().is_some_and(|p| p.kind() == "await") {
+            return Err("inside a generator expression consumed by an awaited call".to_string());
+        }
+        let mode = if sole {
+            ArgsMode::GeneratorArgument
+        } else {
+            ArgsMode::List
+        };
+        return thread_fix(consumer, mode, spelling, src)
+            .map(|fix| (FixKind::Thread, fix))
+            .ok_or_else(|| "the consuming call has an unusual shape".to_string());
+    }
+    match entry_fix {
+        EntryFix::Sleep => sleep_fix(call, spelling).map(|f| (FixKind::Native, f)),
+        EntryFix::Thread => {
+            thread_fix(call, ArgsMode::List, spelling, src).map(|f| (FixKind::Thread, f))
+        }
+        EntryFix::Manual => None,
+    }
+    .ok_or_else(|| "the call has an unusual shape".to_string())
+}
+
+/// Whether the call's value is kept or used (anything but a bare expression statement).
+fn value_is_used(call: Node) -> bool {
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        if parent.kind() == "parenthesized_expression" {
+            node = parent;
+            continue;
+        }
+        return parent.kind() != "expression_statement";
+    }
+    false
+}
+
+fn is_with_item(call: Node) -> bool {
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "parenthesized_expression" | "as_pattern" => node = parent,
+            "with_item" => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The call that consumes a generator expression, and whether the generator is its sole
+/// argument (`sum(x for x in y)`).
+fn consumer_of(genexp: Node) -> Option<(Node, bool)> {
+    let parent = genexp.parent()?;
+    if parent.kind() == "call" && is_field(parent, "arguments", genexp) {
+        return Some((parent, true));
+    }
+    if parent.kind() == "argument_list" {
+        let call = parent.parent()?;
+        return (call.kind() == "call").then_some((call, false));
+    }
+    None
+}
+
+/// Whether the call's value is the object of `.attr`, `[i]` or `(...)` and so needs
+/// parentheses once awaited.
+fn needs_parentheses(call: Node) -> bool {
+    call.parent().is_some_and(|p| match p.kind() {
+        "attribute" => is_field(p, "object", call),
+        "subscript" => is_field(p, "value", call),
+        "call" => is_field(p, "function", call),
+        _ => false,
+    })
+}
+
+fn sleep_fix(call: Node, spelling: &Spelling) -> Option<Fix> {
+    let callee = call.child_by_field_name("function")?;
+    let parens = needs_parentheses(call);
+    // The call starts with its callee: one replacement adds `await` and respells it.
+    let head = if parens { "(await " } else { "await " };
+    let mut edits = vec![Edit::replace(
+        callee.start_byte(),
+        callee.end_byte(),
+        format!("{head}{}", spelling.sleep.text),
+    )];
+    if parens {
+        edits.push(Edit::insert(call.end_byte(), ")"));
+    }
+    Some(Fix {
+        edits,
+        needs: spelling.sleep.needs.into_iter().collect(),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArgsMode {
+    /// `f(a, b)`
+    List,
+    /// `f(x for x in y)`: the generator is passed on as one parenthesized argument.
+    GeneratorArgument,
+}
+
+fn thread_fix(call: Node, mode: ArgsMode, spelling: &Spelling, src: &str) -> Option<Fix> {
+    let args = call.child_by_field_name("arguments")?;
+    let callee_node = call.child_by_field_name("function")?;
+    let parens = needs_parentheses(call);
+    let has_keywords = mode == ArgsMode::List
+        && named_children(args)
+            .iter()
+            .any(|a| matches!(a.kind(), "keyword_argument" | "dictionary_splat"));
+    let partial = has_keywords && spelling.runtime != Runtime::Asyncio;
+
+    let mut needs: Vec<&'static str> = spelling.to_thread.needs.into_iter().collect();
+    let mut prefix = String::new();
+    if parens {
+        prefix.push('(');
+    }
+    prefix.push_str("await ");
+    prefix.push_str(&spelling.to_thread.text);
+    prefix.push('(');
+    if partial {
+        prefix.push_str(&spelling.partial.text);
+        prefix.push('(');
+        needs.extend(spelling.partial.needs);
+    }
+    let mut edits = vec![Edit::insert(callee_node.start_byte(), prefix)];
+    let open = args.start_byte();
+    match mode {
+        ArgsMode::GeneratorArgument => edits.push(Edit::insert(open, ", ")),
+        ArgsMode::List => {
+            if src.as_bytes().get(open) != Some(&b'(') {
+                return None;
+            }
+            let after = src.as_bytes().get(open + 1).copied();
+            let text = if named_children(args).is_empty() {
+                ""
+            } else if matches!(after, Some(b'\n' | b'\r')) {
+                ","
+            } else {
+                ", "
+            };
+            edits.push(Edit::replace(open, open + 1, text));
+        }
+    }
+    let mut closing = String::new();
+    if mode == ArgsMode::GeneratorArgument {
+        closing.push(')');
+    }
+    if partial {
+        closing.push(')');
+    }
+    if parens {
+        closing.push(')');
+    }
+    if !closing.is_empty() {
+        edits.push(Edit::insert(call.end_byte(), closing));
+    }
+    Some(Fix { edits, needs })
+}

@@ -1,0 +1,149 @@
+//! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::engine::{Outcome, Reported};
+use crate::plan::FixKind;
+
+/// The result of one file.
+#[derive(Debug)]
+pub struct FileResult {
+    /// The path as shown: relative to the working directory, with `/` separators.
+    pub display: String,
+    pub outcome: Result<Outcome, String>,
+}
+
+/// A path as shown to the user.
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = match cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()) {
+        Some(rel) if path.is_absolute() => rel,
+        _ => path,
+    };
+    let mut s = shown.to_string_lossy().replace('\\', "/");
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest.to_string();
+    }
+    s
+}
+
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// `path:line:col: CODE [rule-id] message (fix: kind)` — or `(manual: reason)`.
+pub fn finding_line(path: &str, f: &Reported, style: &Style) -> String {
+    let fix = match (&f.fix, &f.reason) {
+        (FixKind::Manual, Some(reason)) => format!("(manual: {reason})"),
+        (kind, _) => format!("(fix: {})", kind.as_str()),
+    };
+    format!(
+        "{}:{}:{}: {} {} {} {}",
+        style.paint("1", path),
+        f.line,
+        f.column,
+        style.paint("1;31", &f.code),
+        style.paint("2", &format!("[{}]", f.rule)),
+        f.message,
+        fix
+    )
+}
+
+pub fn check_text(results: &[FileResult], style: &Style) -> String {
+    let mut out = String::new();
+    for r in results {
+        if let Ok(outcome) = &r.outcome {
+            for f in &outcome.findings {
+                out.push_str(&finding_line(&r.display, f, style));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    path: &'a str,
+    #[serde(flatten)]
+    finding: &'a Reported,
+}
+
+pub fn check_json(results: &[FileResult]) -> String {
+    let rows: Vec<JsonFinding> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)))
+        .flat_map(|(r, o)| {
+            o.findings.iter().map(move |f| JsonFinding {
+                path: &r.display,
+                finding: f,
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
+    s.push('\n');
+    s
+}
+
+/// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`.
+pub fn summary(results: &[FileResult]) -> String {
+    let checked = results.len();
+    let mut counts: BTreeMap<FixKind, usize> = BTreeMap::new();
+    let mut files = 0;
+    for r in results {
+        if let Ok(o) = &r.outcome {
+            if !o.findings.is_empty() {
+                files += 1;
+            }
+            for f in &o.findings {
+                *counts.entry(f.fix).or_default() += 1;
+            }
+        }
+    }
+    let total: usize = counts.values().sum();
+    if total == 0 {
+        return format!(
+            "No blocking calls found ({checked} {} checked).",
+            plural(checked, "file", "files")
+        );
+    }
+    let get = |k: FixKind| counts.get(&k).copied().unwrap_or(0);
+    let manual = get(FixKind::Manual);
+    format!(
+        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual",
+        plural(total, "call", "calls"),
+        plural(files, "file", "files"),
+        total - manual,
+        get(FixKind::Native),
+        get(FixKind::Thread),
+        get(FixKind::Helper),
+    )
+}
+
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// `error: path: reason` lines for the files that failed.
+pub fn errors(results: &[FileResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            r.outcome
+                .as_ref()
+                .err()
+                .map(|e| format!("error: {}: {e}", r.display))
+        })
+        .collect()
+}

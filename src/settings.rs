@@ -1,0 +1,358 @@
+//! Configuration: `[tool.unblock]` in the nearest `pyproject.toml` (searched upward from each
+//! file, cached per directory), `--config FILE`, `--isolated`, and the command-line options that
+//! override the file. Produces the [`FileOptions`] of each file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::catalog::Catalog;
+use crate::engine::FileOptions;
+use crate::plan::{Runtime, Strategy};
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: invalid configuration: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// `runtime = "auto" | "asyncio" | "anyio" | "trio"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeChoice {
+    #[default]
+    Auto,
+    Asyncio,
+    Anyio,
+    Trio,
+}
+
+impl RuntimeChoice {
+    pub fn runtime(self) -> Option<Runtime> {
+        match self {
+            RuntimeChoice::Auto => None,
+            RuntimeChoice::Asyncio => Some(Runtime::Asyncio),
+            RuntimeChoice::Anyio => Some(Runtime::Anyio),
+            RuntimeChoice::Trio => Some(Runtime::Trio),
+        }
+    }
+}
+
+/// The options a configuration file (or the command line) may set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Options {
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub strategy: Option<Strategy>,
+    pub runtime: Option<RuntimeChoice>,
+    pub exclude: Option<Vec<String>>,
+    pub extend_exclude: Option<Vec<String>>,
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    pub extra_blocking_calls: Option<Vec<String>>,
+    pub offload: Option<String>,
+}
+
+impl Options {
+    /// `self` over `base`: every option set here wins.
+    pub fn over(&self, base: &Options) -> Options {
+        Options {
+            select: self.select.clone().or_else(|| base.select.clone()),
+            ignore: self.ignore.clone().or_else(|| base.ignore.clone()),
+            strategy: self.strategy.or(base.strategy),
+            runtime: self.runtime.or(base.runtime),
+            exclude: self.exclude.clone().or_else(|| base.exclude.clone()),
+            extend_exclude: self
+                .extend_exclude
+                .clone()
+                .or_else(|| base.extend_exclude.clone()),
+            per_file_ignores: self
+                .per_file_ignores
+                .clone()
+                .or_else(|| base.per_file_ignores.clone()),
+            extra_blocking_calls: self
+                .extra_blocking_calls
+                .clone()
+                .or_else(|| base.extra_blocking_calls.clone()),
+            offload: self.offload.clone().or_else(|| base.offload.clone()),
+        }
+    }
+}
+
+/// One configuration in force, already checked and compiled.
+#[derive(Debug)]
+pub struct Config {
+    /// The folder relative globs are taken from.
+    pub root: PathBuf,
+    pub file: Option<PathBuf>,
+    pub options: Options,
+    catalog: Arc<Catalog>,
+    enabled: Vec<bool>,
+    per_file: Vec<(GlobSet, Vec<bool>)>,
+    exclude: GlobSet,
+}
+
+impl Config {
+    pub fn new(
+        root: PathBuf,
+        file: Option<PathBuf>,
+        options: Options,
+        builtin: &Catalog,
+    ) -> Result<Config, ConfigError> {
+        let label = file
+            .as_ref()
+            .map_or_else(|| "command line".to_string(), |f| f.display().to_string());
+        let invalid = |message: String| ConfigError::Invalid {
+            path: label.clone(),
+            message,
+        };
+        let catalog = Arc::new(
+            builtin.with_user_calls(options.extra_blocking_calls.as_deref().unwrap_or(&[])),
+        );
+        let select = options
+            .select
+            .clone()
+            .unwrap_or_else(|| vec!["ALL".to_string()]);
+        let ignore = options.ignore.clone().unwrap_or_default();
+        let enabled = catalog
+            .rules
+            .iter()
+            .map(|rule| {
+                Ok(matches_any(&select, rule, &catalog).map_err(&invalid)?
+                    && !matches_any(&ignore, rule, &catalog).map_err(&invalid)?)
+            })
+            .collect::<Result<Vec<bool>, ConfigError>>()?;
+        let mut per_file = Vec::new();
+        for (pattern, selectors) in options.per_file_ignores.iter().flatten() {
+            let set = glob_set(std::slice::from_ref(pattern)).map_err(&invalid)?;
+            let ignored = catalog
+                .rules
+                .iter()
+                .map(|rule| matches_any(selectors, rule, &catalog).map_err(&invalid))
+                .collect::<Result<Vec<bool>, ConfigError>>()?;
+            per_file.push((set, ignored));
+        }
+        let mut patterns = options.exclude.clone().unwrap_or_default();
+        patterns.extend(options.extend_exclude.clone().unwrap_or_default());
+        let exclude = glob_set(&patterns).map_err(&invalid)?;
+        if let Some(offload) = &options.offload {
+            return Err(invalid(format!(
+                "`offload = \"{offload}\"` is not supported by this version; remove it to use asyncio.to_thread"
+            )));
+        }
+        Ok(Config {
+            root,
+            file,
+            options,
+            catalog,
+            enabled,
+            per_file,
+            exclude,
+        })
+    }
+
+    /// The options for one file under this configuration.
+    pub fn file_options(&self, path: &Path) -> FileOptions {
+        let mut enabled = self.enabled.clone();
+        if !self.per_file.is_empty() {
+            let candidates = match_candidates(path, &self.root);
+            for (set, ignored) in &self.per_file {
+                if candidates.iter().any(|c| set.is_match(c)) {
+                    for (on, off) in enabled.iter_mut().zip(ignored) {
+                        *on = *on && !off;
+                    }
+                }
+            }
+        }
+        FileOptions {
+            catalog: self.catalog.clone(),
+            enabled,
+            strategy: self.options.strategy.unwrap_or_default(),
+            runtime: self.options.runtime.unwrap_or_default().runtime(),
+        }
+    }
+
+    /// Whether a discovered path matches `exclude`/`extend-exclude`.
+    pub fn excludes(&self, path: &Path) -> bool {
+        !self.exclude.is_empty()
+            && match_candidates(path, &self.root)
+                .iter()
+                .any(|c| self.exclude.is_match(c))
+    }
+}
+
+/// The strings a glob is tried against: the path relative to the root, the path as given, and
+/// the file name, so that `tests/*.py`, `build` and `*_pb2.py` all do what they say.
+fn match_candidates(path: &Path, root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    if let Ok(rel) = absolute.strip_prefix(&root) {
+        out.push(rel.to_path_buf());
+    }
+    out.push(path.strip_prefix("./").unwrap_or(path).to_path_buf());
+    if let Some(name) = path.file_name() {
+        out.push(PathBuf::from(name));
+    }
+    out
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern.trim_end_matches('/'))
+            .map_err(|e| format!("bad glob `{pattern}`: {e}"))?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Whether a selector list names the rule; an unknown selector is an error.
+fn matches_any(
+    selectors: &[String],
+    rule: &crate::catalog::Rule,
+    catalog: &Catalog,
+) -> Result<bool, String> {
+    let mut hit = false;
+    for s in selectors {
+        let known = s == "ALL"
+            || catalog.find_rule(s).is_some()
+            || (s.len() >= 3 && catalog.rules.iter().any(|r| r.code.starts_with(s.as_str())));
+        if !known {
+            return Err(format!("unknown rule selector `{s}` (see `unblock rules`)"));
+        }
+        hit |= s == "ALL"
+            || s == &rule.id
+            || rule.code.starts_with(s.as_str())
+            || rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(s));
+    }
+    Ok(hit)
+}
+
+/// Reads `[tool.unblock]` from a `pyproject.toml`, or a whole standalone TOML file given with
+/// `--config`. `Ok(None)` when a `pyproject.toml` has no `[tool.unblock]` table.
+pub fn read_config_file(path: &Path, standalone: bool) -> Result<Option<Options>, ConfigError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: label.clone(),
+        source,
+    })?;
+    let invalid = |message: String| ConfigError::Invalid {
+        path: label.clone(),
+        message,
+    };
+    let value: toml::Value = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let table = match value.get("tool").and_then(|t| t.get("unblock")) {
+        Some(t) => t.clone(),
+        None if standalone && value.get("tool").is_none() => value,
+        None => return Ok(None),
+    };
+    let options: Options = table
+        .try_into()
+        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+    Ok(Some(options))
+}
+
+/// Finds and caches the configuration of each folder.
+pub struct Configs {
+    cli: Options,
+    builtin: Catalog,
+    /// `--config` or `--isolated`: one configuration for everything.
+    fixed: Option<Arc<Config>>,
+    by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    default: Arc<Config>,
+}
+
+impl Configs {
+    pub fn new(
+        cli: Options,
+        config_file: Option<&Path>,
+        isolated: bool,
+        builtin: Catalog,
+    ) -> Result<Configs, ConfigError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let default = Arc::new(Config::new(cwd.clone(), None, cli.clone(), &builtin)?);
+        let fixed = if let Some(file) = config_file {
+            let standalone = file.file_name().is_none_or(|n| n != "pyproject.toml");
+            let options = read_config_file(file, standalone)?.unwrap_or_default();
+            let root = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or(cwd.clone(), Path::to_path_buf);
+            Some(Arc::new(Config::new(
+                root,
+                Some(file.to_path_buf()),
+                cli.over(&options),
+                &builtin,
+            )?))
+        } else if isolated {
+            Some(default.clone())
+        } else {
+            None
+        };
+        Ok(Configs {
+            cli,
+            builtin,
+            fixed,
+            by_dir: Mutex::new(HashMap::new()),
+            default,
+        })
+    }
+
+    /// The configuration in force for a path (a file or a folder).
+    pub fn for_path(&self, path: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(fixed.clone());
+        }
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let start = if absolute.is_dir() {
+            absolute
+        } else {
+            absolute
+                .parent()
+                .map_or(absolute.clone(), Path::to_path_buf)
+        };
+        self.for_dir(&start)
+    }
+
+    fn for_dir(&self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(found) = self.lock().get(dir) {
+            return Ok(found.clone());
+        }
+        let candidate = dir.join("pyproject.toml");
+        let config = match candidate
+            .is_file()
+            .then(|| read_config_file(&candidate, false))
+            .transpose()?
+            .flatten()
+        {
+            Some(options) => Arc::new(Config::new(
+                dir.to_path_buf(),
+                Some(candidate),
+                self.cli.over(&options),
+                &self.builtin,
+            )?),
+            None => match dir.parent() {
+                Some(parent) => self.for_dir(parent)?,
+                None => self.default.clone(),
+            },
+        };
+        self.lock().insert(dir.to_path_buf(), config.clone());
+        Ok(config)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Config>>> {
+        self.by_dir
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,127 @@
+//! Suppression comments: `# unblock: ignore`, `# unblock: ignore[UNB130, blocking-path]`,
+//! `# noqa`, `# noqa: ASYNC210` (ASYNC codes map to rules through their aliases), on the line
+//! of the call or the first line of its statement.
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use crate::catalog::Rule;
+use crate::syntax::{enclosing_statement, text};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Directive {
+    All,
+    Codes(Vec<String>),
+}
+
+/// The suppression directives of one file, by 0-based line.
+#[derive(Debug, Default)]
+pub struct Suppressions {
+    lines: HashMap<usize, Vec<Directive>>,
+}
+
+impl Suppressions {
+    pub fn collect(root: Node, src: &str) -> Suppressions {
+        let mut lines: HashMap<usize, Vec<Directive>> = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "comment" {
+                let directives = parse_comment(text(node, src));
+                if !directives.is_empty() {
+                    lines
+                        .entry(node.start_position().row)
+                        .or_default()
+                        .extend(directives);
+                }
+                continue;
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        Suppressions { lines }
+    }
+
+    pub fn is_suppressed(&self, node: Node, rule: &Rule) -> bool {
+        if self.lines.is_empty() {
+            return false;
+        }
+        let rows = [
+            node.start_position().row,
+            enclosing_statement(node).start_position().row,
+        ];
+        rows.iter().any(|row| {
+            self.lines.get(row).is_some_and(|ds| {
+                ds.iter().any(|d| match d {
+                    Directive::All => true,
+                    Directive::Codes(codes) => codes.iter().any(|c| matches_rule(c, rule)),
+                })
+            })
+        })
+    }
+}
+
+fn matches_rule(code: &str, rule: &Rule) -> bool {
+    code.eq_ignore_ascii_case(&rule.code)
+        || code == rule.id
+        || rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
+}
+
+fn parse_comment(comment: &str) -> Vec<Directive> {
+    let mut out = Vec::new();
+    for part in comment.split('#').skip(1) {
+        let part = part.trim();
+        let lower = part.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("noqa") {
+            let rest_orig = &part["noqa".len()..];
+            if let Some(codes) = rest.trim_start().strip_prefix(':') {
+                let start = rest_orig.len() - codes.len();
+                out.push(Directive::Codes(split_codes(&rest_orig[start..])));
+            } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+                out.push(Directive::All);
+            }
+        } else if let Some(rest) = lower.strip_prefix("unblock:") {
+            let rest_orig = part["unblock:".len()..].trim_start();
+            if rest.trim_start().starts_with("ignore") {
+                let after = rest_orig["ignore".len()..].trim_start();
+                match after.strip_prefix('[').and_then(|a| a.split_once(']')) {
+                    Some((codes, _)) => out.push(Directive::Codes(split_codes(codes))),
+                    None => out.push(Directive::All),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn split_codes(list: &str) -> Vec<String> {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_forms() {
+        assert_eq!(parse_comment("# noqa"), vec![Directive::All]);
+        assert_eq!(
+            parse_comment("# NOQA: ASYNC210, E501"),
+            vec![Directive::Codes(vec!["ASYNC210".into(), "E501".into()])]
+        );
+        assert_eq!(parse_comment("# unblock: ignore"), vec![Directive::All]);
+        assert_eq!(
+            parse_comment("# type: ignore  # unblock: ignore[UNB130, blocking-path] because"),
+            vec![Directive::Codes(vec![
+                "UNB130".into(),
+                "blocking-path".into()
+            ])]
+        );
+        assert!(parse_comment("# noqanope").is_empty());
+        assert!(parse_comment("# a plain comment").is_empty());
+    }
+}
