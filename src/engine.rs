@@ -108,7 +108,6 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
 
     let mut text = source.text.clone();
     let mut current = first;
-    let mut needs: BTreeSet<&'static str> = BTreeSet::new();
     for _ in 0..MAX_ROUNDS {
         if current.fixes.is_empty() {
             break;
@@ -117,11 +116,24 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         if applied.is_empty() {
             break;
         }
-        for i in applied {
-            needs.extend(current.fixes[i].needs.iter().copied());
-        }
-        let next_tree = verify(&next)?;
+        let needs: BTreeSet<&'static str> = applied
+            .iter()
+            .flat_map(|&i| current.fixes[i].needs.iter().copied())
+            .collect();
+        let mut next_tree = verify(&next)?;
         text = next;
+        // Imports go in at once, so that the next round resolves what this one wrote.
+        let mut import_edits = add_imports(
+            &text,
+            &next_tree,
+            &missing(&text, &next_tree, &needs),
+            source.newline,
+        );
+        if !import_edits.is_empty() {
+            import_edits.sort_by_key(|e| (e.start, e.end));
+            text = splice(&text, &import_edits.iter().collect::<Vec<_>>());
+            next_tree = verify(&text)?;
+        }
         current = analyze(&text, &next_tree, options);
     }
     outcome.remaining = current.reported;
@@ -129,17 +141,6 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         return Ok(outcome);
     }
 
-    let fixed_tree = verify(&text)?;
-    let mut import_edits = add_imports(
-        &text,
-        &fixed_tree,
-        &missing(&text, &fixed_tree, &needs),
-        source.newline,
-    );
-    if !import_edits.is_empty() {
-        import_edits.sort_by_key(|e| (e.start, e.end));
-        text = splice(&text, &import_edits.iter().collect::<Vec<_>>());
-    }
     let fixed_tree = verify(&text)?;
     let mut removals = remove_unused(&source.text, &tree, &text, &fixed_tree);
     if !removals.is_empty() {

@@ -68,20 +68,103 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
                         }
                     }
                 }
-                "for_statement" | "for_in_clause" if !has_async_keyword(node) => {
+                "for_statement" if !has_async_keyword(node) => {
                     if let Some(iterable) = node.child_by_field_name("right") {
                         if let Some(f) = match_iteration(resolver, catalog, iterable) {
                             out.push(f.into_finding(function, ctx.genexp, iterable, src));
                         }
                     }
                 }
+                kind if is_comprehension(kind) => {
+                    // Each clause's iterable; only the first one runs outside the comprehension.
+                    let offloaded =
+                        kind == "generator_expression" && is_offloaded_argument(resolver, node);
+                    for (index, clause) in named_children(node)
+                        .into_iter()
+                        .filter(|c| c.kind() == "for_in_clause")
+                        .enumerate()
+                    {
+                        if has_async_keyword(clause) || (offloaded && index > 0) {
+                            continue;
+                        }
+                        let genexp = if index > 0 && kind == "generator_expression" {
+                            ctx.genexp.or(Some(node))
+                        } else {
+                            ctx.genexp
+                        };
+                        let Some(iterable) = clause.child_by_field_name("right") else {
+                            continue;
+                        };
+                        if let Some(f) = match_iteration(resolver, catalog, iterable) {
+                            out.push(f.into_finding(function, genexp, iterable, src));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
+        let ctx = if node.kind() == "generator_expression" && is_offloaded_argument(resolver, node)
+        {
+            // Its body runs in the worker thread; only the outermost iterable runs here.
+            push_offloaded_generator(node, ctx, &mut stack);
+            continue;
+        } else {
+            ctx
+        };
         push_children(node, ctx, &mut stack);
     }
     out.sort_by_key(|f| (f.node.start_byte(), f.node.end_byte()));
     out
+}
+
+/// The functions that run their callable argument in a worker thread.
+const OFFLOADERS: &[&str] = &[
+    "asyncio.to_thread",
+    "anyio.to_thread.run_sync",
+    "trio.to_thread.run_sync",
+];
+
+/// Whether a generator expression is an argument of an offloading call
+/// (`await asyncio.to_thread(sum, (f(x) for x in xs))`).
+fn is_offloaded_argument<'t>(resolver: &Resolver<'t>, genexp: Node<'t>) -> bool {
+    let Some(call) = genexp
+        .parent()
+        .filter(|p| p.kind() == "argument_list")
+        .and_then(|p| p.parent())
+        .filter(|c| c.kind() == "call")
+    else {
+        return false;
+    };
+    call.child_by_field_name("function")
+        .and_then(|f| resolver.qualified_name(f))
+        .is_some_and(|q| OFFLOADERS.contains(&q.as_str()))
+}
+
+fn push_offloaded_generator<'t>(
+    node: Node<'t>,
+    ctx: Context<'t>,
+    stack: &mut Vec<(Node<'t>, Context<'t>)>,
+) {
+    let off = Context {
+        function: None,
+        genexp: None,
+    };
+    for child in children(node).into_iter().rev() {
+        if child.kind() == "for_in_clause" && is_first_clause(node, child) {
+            for part in children(child).into_iter().rev() {
+                stack.push((
+                    part,
+                    if is_field(child, "right", part) {
+                        ctx
+                    } else {
+                        off
+                    },
+                ));
+            }
+        } else {
+            stack.push((child, off));
+        }
+    }
 }
 
 fn has_async_keyword(node: Node) -> bool {

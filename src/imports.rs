@@ -51,13 +51,11 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
             after_line(src, last.end_byte(), line, newline)
         } else if let Some(first) = run.first() {
             Edit::insert(line_start(src, first.start_byte()), line)
-        } else if let Some(stmt) = statements.get(first_code) {
-            Edit::insert(
-                line_start(src, stmt.start_byte()),
-                format!("{line}{newline}"),
-            )
         } else if let Some(prev) = first_code.checked_sub(1).and_then(|i| statements.get(i)) {
-            after_line(src, prev.end_byte(), format!("{newline}{line}"), newline)
+            // No imports yet: a block of its own, one blank line below the docstring/futures.
+            after_line(src, prev.end_byte(), line, newline)
+        } else if let Some(stmt) = statements.first() {
+            Edit::insert(line_start(src, stmt.start_byte()), line)
         } else {
             Edit::insert(src.len(), line)
         };
@@ -68,6 +66,23 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
         {
             Some(existing) => existing.text.push_str(&edit.text),
             None => edits.push(edit),
+        }
+    }
+    if run.is_empty() {
+        // Frame a new import block with blank lines, as isort and ruff would.
+        let defines = |n: &Node| {
+            matches!(
+                n.kind(),
+                "function_definition" | "class_definition" | "decorated_definition"
+            )
+        };
+        for edit in &mut edits {
+            if first_code > 0 {
+                edit.text = format!("{newline}{}", edit.text);
+            } else if let Some(first) = statements.first() {
+                let blanks = if defines(first) { 2 } else { 1 };
+                edit.text.push_str(&newline.repeat(blanks));
+            }
         }
     }
     edits

@@ -154,6 +154,7 @@ pub fn plan<'t>(
             }
         })
         .collect();
+    group_chains(&mut planned, spelling);
     // A generator expression is offloaded whole or not at all.
     let blocked: Vec<usize> = planned
         .iter()
@@ -171,6 +172,67 @@ pub fn plan<'t>(
         }
     }
     planned
+}
+
+/// A blocking call whose receiver holds another blocking call (`Path(p).resolve().exists()`)
+/// is one blocking expression: it is offloaded whole, as `lambda: <chain>`, and the calls inside
+/// share that fix. Offloading the parts separately would leave the outer call on the loop.
+fn group_chains(planned: &mut [Planned], spelling: &Spelling) {
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    order.sort_by_key(|&i| {
+        let n = planned[i].finding.node;
+        (n.start_byte(), std::cmp::Reverse(n.end_byte()))
+    });
+    let mut covered = vec![false; planned.len()];
+    for &i in &order {
+        if covered[i] || planned[i].finding.genexp.is_some() || planned[i].kind == FixKind::Manual {
+            continue;
+        }
+        let Some(callee) = planned[i].finding.node.child_by_field_name("function") else {
+            continue;
+        };
+        let inner: Vec<usize> = (0..planned.len())
+            .filter(|&j| j != i && within(planned[j].finding.node, callee))
+            .collect();
+        if inner.is_empty() {
+            continue;
+        }
+        if inner.iter().any(|&j| planned[j].kind == FixKind::Manual) {
+            planned[i].kind = FixKind::Manual;
+            planned[i].fix = None;
+            planned[i].reason =
+                Some("chained onto a blocking call that cannot be offloaded".to_string());
+            continue;
+        }
+        let fix = lambda_fix(planned[i].finding.node, spelling);
+        for j in inner.into_iter().chain(std::iter::once(i)) {
+            covered[j] = true;
+            planned[j].kind = FixKind::Thread;
+            planned[j].fix = Some(fix.clone());
+        }
+    }
+}
+
+fn within(node: Node, outer: Node) -> bool {
+    outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
+}
+
+/// `x.a().b()` → `await asyncio.to_thread(lambda: x.a().b())`.
+fn lambda_fix(call: Node, spelling: &Spelling) -> Fix {
+    let parens = needs_parentheses(call);
+    let head = format!(
+        "{}await {}(lambda: ",
+        if parens { "(" } else { "" },
+        spelling.to_thread.text
+    );
+    let tail = if parens { "))" } else { ")" };
+    Fix {
+        edits: vec![
+            Edit::insert(call.start_byte(), head),
+            Edit::insert(call.end_byte(), tail),
+        ],
+        needs: spelling.to_thread.needs.into_iter().collect(),
+    }
 }
 
 fn decide(

@@ -1,0 +1,120 @@
+//! Snapshot tests over `tests/fixtures/*.py`: for each fixture, the `check` output and the
+//! `diff` of its fix are an insta snapshot under `snapshots/`; the fixed text must compile with
+//! `python3 -m py_compile` and be a fixed point (a second run changes nothing).
+//!
+//! A fixture may set options with leading `# fixture: <toml>` lines, e.g.
+//! `# fixture: extra-blocking-calls = ["feedparser.parse"]`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use unblock::catalog::Catalog;
+use unblock::diff::unified;
+use unblock::engine::{FileOptions, Mode, process};
+use unblock::report::{FileResult, Style, finding_line, summary};
+use unblock::settings::{Config, Options};
+
+fn options_for(source: &str) -> FileOptions {
+    let toml_text: String = source
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# fixture: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let options: Options = toml::from_str(&toml_text).expect("fixture options are valid TOML");
+    let catalog = Catalog::builtin().expect("catalog");
+    let config = Config::new(PathBuf::from("."), None, options, &catalog)
+        .expect("fixture options are valid");
+    config.file_options(Path::new("fixture.py"))
+}
+
+fn py_compile(text: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("fixed.py");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    let out = Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(&path)
+        .output()
+        .map_err(|e| format!("python3 is required for the fixture tests: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The snapshot text of one fixture, after checking compile and fixed point.
+fn run_fixture(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_string();
+    let bytes = std::fs::read(path).expect("fixture readable");
+    let source = String::from_utf8(bytes.clone()).expect("fixtures are UTF-8");
+    let options = options_for(&source);
+    let style = Style { color: false };
+
+    let checked = process(&bytes, &options, Mode::Check).expect("fixture processes");
+    let mut out = String::from("--- check ---\n");
+    for f in &checked.findings {
+        out.push_str(&finding_line(&name, f, &style));
+        out.push('\n');
+    }
+    let results = vec![FileResult {
+        display: name.clone(),
+        outcome: Ok(checked),
+    }];
+    out.push_str(&summary(&results));
+    out.push_str("\n--- diff ---\n");
+
+    let fixed = process(&bytes, &options, Mode::Fix).expect("fixture fixes");
+    if let Some(f) = &fixed.fixed {
+        out.push_str(&String::from_utf8_lossy(&unified(&name, f)));
+        if let Err(e) = py_compile(&f.after) {
+            panic!("{name}: fixed output does not compile:\n{e}\n{}", f.after);
+        }
+        let again = process(&f.bytes, &options, Mode::Fix).expect("fixed text processes");
+        assert!(
+            again.fixed.is_none(),
+            "{name}: not a fixed point; second run changed:\n{}",
+            again.fixed.map(|g| g.after).unwrap_or_default()
+        );
+        assert_eq!(
+            again.findings.len(),
+            fixed.remaining.len(),
+            "{name}: the findings left after fixing differ from a fresh check of the fixed text"
+        );
+    } else {
+        out.push_str("(no change)\n");
+    }
+    out
+}
+
+#[test]
+fn fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 20, "the fixture set went missing");
+    for path in paths {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("stem")
+            .to_string();
+        let snapshot = run_fixture(&path);
+        insta::with_settings!({
+            snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(stem, snapshot);
+        });
+    }
+}
