@@ -227,7 +227,7 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
                 .map_or(original.as_slice(), |f| f.bytes.as_slice());
             std::io::stdout().write_all(bytes)?;
         } else {
-            std::io::stdout().write_all(&original)?;
+            std::io::stdout().write_all(original)?;
         }
     } else {
         // Writing is done file by file; a failure becomes that file's error.

@@ -191,10 +191,10 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions) -> Analysis {
     let planned = plan(findings, &resolver, catalog, &spelling);
     let mut fixes: Vec<Fix> = Vec::new();
     for p in &planned {
-        if let Some(fix) = &p.fix {
-            if !fixes.contains(fix) {
-                fixes.push(fix.clone());
-            }
+        if let Some(fix) = &p.fix
+            && !fixes.contains(fix)
+        {
+            fixes.push(fix.clone());
         }
     }
     let reported = planned.iter().map(|p| report(p, catalog, text)).collect();

@@ -8,7 +8,7 @@
 use tree_sitter::Node;
 
 use crate::catalog::{Catalog, EntryFix};
-use crate::resolve::{Resolver, in_first_iterable};
+use crate::resolve::Resolver;
 use crate::syntax::{
     children, is_async_def, is_comprehension, is_field, named_children, text, unparenthesize,
 };
@@ -61,18 +61,16 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
     while let Some((node, ctx)) = stack.pop() {
         if let Some(function) = ctx.function {
             match node.kind() {
-                "call" => {
-                    if node.parent().is_none_or(|p| p.kind() != "await") {
-                        if let Some(f) = match_call(resolver, catalog, node) {
-                            out.push(f.into_finding(function, ctx.genexp, node, src));
-                        }
+                "call" if node.parent().is_none_or(|p| p.kind() != "await") => {
+                    if let Some(f) = match_call(resolver, catalog, node) {
+                        out.push(f.into_finding(function, ctx.genexp, node, src));
                     }
                 }
                 "for_statement" if !has_async_keyword(node) => {
-                    if let Some(iterable) = node.child_by_field_name("right") {
-                        if let Some(f) = match_iteration(resolver, catalog, iterable) {
-                            out.push(f.into_finding(function, ctx.genexp, iterable, src));
-                        }
+                    if let Some(iterable) = node.child_by_field_name("right")
+                        && let Some(f) = match_iteration(resolver, catalog, iterable)
+                    {
+                        out.push(f.into_finding(function, ctx.genexp, iterable, src));
                     }
                 }
                 kind if is_comprehension(kind) => {
@@ -348,24 +346,4 @@ fn match_iteration<'t>(
                 .to_string(),
         ),
     })
-}
-
-/// Whether `node` sits in a comprehension's own scope (so `await` there would be inside it).
-pub fn in_comprehension_scope(node: Node) -> bool {
-    let mut child = node;
-    let mut below = None;
-    while let Some(parent) = child.parent() {
-        if matches!(
-            parent.kind(),
-            "function_definition" | "lambda" | "class_definition"
-        ) {
-            return false;
-        }
-        if is_comprehension(parent.kind()) && !in_first_iterable(parent, child, below) {
-            return true;
-        }
-        below = Some(child);
-        child = parent;
-    }
-    false
 }

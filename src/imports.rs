@@ -44,7 +44,7 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
         let line = format!("import {module}{newline}");
         let edit = if let Some(next) = plain
             .iter()
-            .find(|n| first_module(**n, src).to_ascii_lowercase() > module.to_string())
+            .find(|n| first_module(**n, src).to_ascii_lowercase().as_str() > *module)
         {
             Edit::insert(line_start(src, next.start_byte()), line)
         } else if let Some(last) = plain.last() {

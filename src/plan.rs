@@ -252,10 +252,11 @@ fn decide(
     };
     let call = finding.node;
     let returned = returns.as_deref().and_then(|r| catalog.type_def(r));
-    if let Some(def) = returned {
-        if def.scope != Scope::Call && value_is_used(call) {
-            return Err(def.reason.clone());
-        }
+    if let Some(def) = returned
+        && def.scope != Scope::Call
+        && value_is_used(call)
+    {
+        return Err(def.reason.clone());
     }
     if is_with_item(call) && returned.is_none_or(|d| d.exit_blocks) {
         return Err(

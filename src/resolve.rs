@@ -19,6 +19,9 @@ use crate::syntax::{is_comprehension, is_field, named_children, text, unparenthe
 /// The builtins the catalog can name; any other unbound name resolves to nothing.
 const BUILTINS: &[&str] = &["open", "input", "print"];
 
+/// The types of a class's `self.<attr>` values (`None` where they disagree).
+type AttrTypes = HashMap<String, Option<String>>;
+
 /// A place that binds a name in a scope.
 #[derive(Debug, Clone)]
 enum Site<'a> {
@@ -72,7 +75,7 @@ pub struct Resolver<'a> {
     root: Node<'a>,
     catalog: &'a Catalog,
     scopes: RefCell<HashMap<usize, Rc<ScopeInfo<'a>>>>,
-    class_attrs: RefCell<HashMap<usize, Rc<HashMap<String, Option<String>>>>>,
+    class_attrs: RefCell<HashMap<usize, Rc<AttrTypes>>>,
     in_progress: RefCell<HashSet<(usize, String)>>,
 }
 
@@ -255,7 +258,7 @@ impl<'a> Resolver<'a> {
             let t = match site {
                 Site::Value(value) => self.ty(*value, depth + 1),
                 Site::IterOf(iterable) => match self.ty(*iterable, depth + 1) {
-                    Some(Ty::Known(t)) => t.name.strip_suffix("[]").map(|elem| local(elem)),
+                    Some(Ty::Known(t)) => t.name.strip_suffix("[]").map(local),
                     other => other.filter(|t| *t == Ty::Pending),
                 },
                 Site::Annotation(annotation) => {
@@ -352,7 +355,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Types of `self.<attr>` assigned anywhere in the class (methods or class body).
-    fn class_attr_types(&self, class: Node<'a>) -> Rc<HashMap<String, Option<String>>> {
+    fn class_attr_types(&self, class: Node<'a>) -> Rc<AttrTypes> {
         if let Some(done) = self.class_attrs.borrow().get(&class.id()) {
             return done.clone();
         }
@@ -463,18 +466,17 @@ impl<'a> Resolver<'a> {
                 }
                 functions_passed += 1;
             } else if kind == "lambda" && is_field(parent, "body", child) {
-                if let Some(params) = parent.child_by_field_name("parameters") {
-                    if parameter_sites(params, self.src)
+                if let Some(params) = parent.child_by_field_name("parameters")
+                    && parameter_sites(params, self.src)
                         .iter()
                         .any(|(n, _)| *n == name)
-                    {
-                        return Lookup::Bound {
-                            sites: vec![Site::Unknown],
-                            outer: functions_passed > 0,
-                            scope: parent.id(),
-                            name: name.to_string(),
-                        };
-                    }
+                {
+                    return Lookup::Bound {
+                        sites: vec![Site::Unknown],
+                        outer: functions_passed > 0,
+                        scope: parent.id(),
+                        name: name.to_string(),
+                    };
                 }
                 functions_passed += 1;
             }
@@ -498,11 +500,11 @@ impl<'a> Resolver<'a> {
             return info.clone();
         }
         let mut info = ScopeInfo::default();
-        if scope.kind() == "function_definition" {
-            if let Some(params) = scope.child_by_field_name("parameters") {
-                for (name, site) in parameter_sites(params, self.src) {
-                    info.sites.entry(name.to_string()).or_default().push(site);
-                }
+        if scope.kind() == "function_definition"
+            && let Some(params) = scope.child_by_field_name("parameters")
+        {
+            for (name, site) in parameter_sites(params, self.src) {
+                info.sites.entry(name.to_string()).or_default().push(site);
             }
         }
         let body = if scope.kind() == "module" {
