@@ -1,0 +1,554 @@
+//! Command-line behaviour: exit codes, output formats, stdin, selection, configuration,
+//! suppression, `diff` ≡ `fix`, and bad input that must never lose data.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const BLOCKING: &str = "import time\nimport os\n\n\nasync def main(p):\n    time.sleep(1)\n    return os.path.exists(p)\n";
+const MANUAL: &str = "async def main(p):\n    with open(p) as f:\n        return f.read()\n";
+const CLEAN: &str = "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n";
+
+fn unblock(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("unblock").expect("binary");
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+fn tree(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn check_exit_codes_and_text_format() {
+    let clean = tree(&[("a.py", CLEAN)]);
+    let out = unblock(clean.path()).arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("No blocking calls found (1 file checked)."));
+
+    let dirty = tree(&[("a.py", BLOCKING), ("b.py", MANUAL)]);
+    let out = unblock(dirty.path()).arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("a.py:6:5: UNB100 [blocking-sleep] `time.sleep` blocks the event loop in async function `main` (fix: native)"), "{text}");
+    assert!(text.contains("a.py:7:12: UNB120 [blocking-path]"), "{text}");
+    assert!(text.contains("b.py:2:10: UNB110 [blocking-open]"), "{text}");
+    assert!(
+        text.contains(
+            "Found 4 blocking calls in 2 files: 2 fixable (native 1, thread 1, helper 0), 2 manual"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_json_has_the_spec_fields() {
+    let dir = tree(&[("a.py", BLOCKING), ("b.py", MANUAL)]);
+    let out = unblock(dir.path())
+        .args(["check", "--output-format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 4);
+    let first = &rows[0];
+    for key in [
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "rule",
+        "call",
+        "function",
+        "message",
+        "fix",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key} in {first}");
+    }
+    assert_eq!(first["path"], "a.py");
+    assert_eq!(first["call"], "time.sleep");
+    assert_eq!(first["function"], "main");
+    assert_eq!(first["fix"], "native");
+    assert_eq!(first["end_column"], 18);
+    let manual = rows
+        .iter()
+        .find(|r| r["fix"] == "manual")
+        .expect("a manual row");
+    assert!(manual["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert!(first.get("reason").is_none());
+}
+
+#[test]
+fn stdin_check_diff_and_fix() {
+    let dir = tree(&[]);
+    let out = unblock(dir.path())
+        .args(["check", "-", "--stdin-filename", "pkg/mod.py"])
+        .write_stdin(BLOCKING)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("pkg/mod.py:6:5: UNB100"));
+
+    let out = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(BLOCKING)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fixed = stdout(&out);
+    assert!(fixed.contains("await asyncio.sleep(1)"));
+    assert!(fixed.contains("return await asyncio.to_thread(os.path.exists, p)"));
+    assert!(!fixed.contains("import time"));
+
+    let out = unblock(dir.path())
+        .args(["diff", "-", "--stdin-filename", "x.py"])
+        .write_stdin(BLOCKING)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("--- a/x.py\n+++ b/x.py\n"));
+
+    let out = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(CLEAN)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), CLEAN);
+}
+
+#[test]
+fn select_and_ignore() {
+    let dir = tree(&[("a.py", BLOCKING)]);
+    let only_sleep = unblock(dir.path())
+        .args(["check", "--select", "UNB100"])
+        .output()
+        .expect("runs");
+    let text = stdout(&only_sleep);
+    assert!(
+        text.contains("UNB100") && !text.contains("UNB120"),
+        "{text}"
+    );
+
+    let by_alias = unblock(dir.path())
+        .args(["check", "--select", "ASYNC240"])
+        .output()
+        .expect("runs");
+    let text = stdout(&by_alias);
+    assert!(
+        text.contains("UNB120") && !text.contains("UNB100"),
+        "{text}"
+    );
+
+    let ignore_prefix = unblock(dir.path())
+        .args(["check", "--ignore", "UNB1"])
+        .output()
+        .expect("runs");
+    assert_eq!(ignore_prefix.status.code(), Some(0));
+
+    let ignore_id = unblock(dir.path())
+        .args(["check", "--ignore", "blocking-sleep,blocking-path"])
+        .output()
+        .expect("runs");
+    assert_eq!(ignore_id.status.code(), Some(0));
+
+    let unknown = unblock(dir.path())
+        .args(["check", "--select", "NOPE9"])
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown rule selector `NOPE9`"));
+}
+
+#[test]
+fn suppression_comments() {
+    let src = "import time\n\n\nasync def main():\n    time.sleep(1)  # noqa: ASYNC251\n    time.sleep(2)  # unblock: ignore[UNB100]\n    time.sleep(3)  # unblock: ignore[UNB130]\n";
+    let dir = tree(&[("a.py", src)]);
+    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let text = stdout(&out);
+    assert!(text.contains("a.py:7:5: UNB100"), "{text}");
+    assert!(
+        !text.contains("a.py:5:") && !text.contains("a.py:6:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pyproject_configuration_and_overrides() {
+    let pyproject = r#"
+[tool.unblock]
+ignore = ["UNB120"]
+extra-blocking-calls = ["feedparser.parse"]
+extend-exclude = ["generated"]
+
+[tool.unblock.per-file-ignores]
+"tests/*" = ["UNB100"]
+"#;
+    let user = "import feedparser\n\n\nasync def f(u):\n    return feedparser.parse(u)\n";
+    let dir = tree(&[
+        ("pyproject.toml", pyproject),
+        ("src/a.py", BLOCKING),
+        ("src/feed.py", user),
+        ("tests/test_a.py", BLOCKING),
+        ("generated/g.py", BLOCKING),
+    ]);
+    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let text = stdout(&out);
+    assert!(text.contains("src/a.py:6:5: UNB100"), "{text}");
+    assert!(!text.contains("UNB120"), "ignore from pyproject: {text}");
+    assert!(
+        text.contains("src/feed.py:5:12: UNB190 [blocking-user]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tests/test_a.py"),
+        "per-file-ignores: {text}"
+    );
+    assert!(!text.contains("generated/"), "extend-exclude: {text}");
+
+    // The command line overrides the file.
+    let out = unblock(dir.path())
+        .args(["check", "--ignore", "UNB100"])
+        .output()
+        .expect("runs");
+    let text = stdout(&out);
+    assert!(
+        text.contains("src/a.py:7:12: UNB120") && !text.contains("UNB100"),
+        "{text}"
+    );
+
+    // --isolated ignores it; --config names another one.
+    let out = unblock(dir.path())
+        .args(["check", "--isolated"])
+        .output()
+        .expect("runs");
+    let text = stdout(&out);
+    assert!(
+        text.contains("UNB120") && text.contains("generated/g.py") && !text.contains("UNB190"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "select = [\"UNB190\"]\nextra-blocking-calls = [\"feedparser.parse\"]\n",
+    )
+    .expect("write");
+    let out = unblock(dir.path())
+        .args(["check", "--config", "other.toml", "src"])
+        .output()
+        .expect("runs");
+    let text = stdout(&out);
+    assert!(
+        text.contains("UNB190") && !text.contains("UNB100"),
+        "{text}"
+    );
+
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.unblock]\nnot-an-option = 1\n",
+    )
+    .expect("write");
+    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pyproject.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn diff_applies_with_git_and_equals_fix() {
+    let files = [
+        ("a.py", BLOCKING),
+        (
+            "pkg/b.py",
+            "import os\n\n\nasync def f(d):\n    return sorted(os.listdir(d))[0]\n",
+        ),
+        ("pkg/c.py", MANUAL),
+        ("clean.py", CLEAN),
+    ];
+    let via_diff = tree(&files);
+    let via_fix = tree(&files);
+    let out = unblock(via_diff.path()).arg("diff").output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let patch = via_diff.path().join("unblock.patch");
+    std::fs::write(&patch, &out.stdout).expect("write patch");
+    let text = stdout(&out);
+    assert!(
+        text.find("--- a/a.py") < text.find("--- a/pkg/b.py"),
+        "sorted output: {text}"
+    );
+    assert!(!text.contains("clean.py") && !text.contains("pkg/c.py"));
+    let applied = Process::new("git")
+        .args(["apply", "unblock.patch"])
+        .current_dir(via_diff.path())
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "git apply: {}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    std::fs::remove_file(&patch).expect("rm");
+
+    let out = unblock(via_fix.path()).arg("fix").output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "manual findings remain in pkg/c.py"
+    );
+    assert!(
+        stderr(&out).contains("Fixed 1 blocking call in pkg/b.py"),
+        "{}",
+        stderr(&out)
+    );
+    for (name, _) in files {
+        let a = std::fs::read(via_diff.path().join(name)).expect("read");
+        let b = std::fs::read(via_fix.path().join(name)).expect("read");
+        assert_eq!(a, b, "{name} differs between diff+apply and fix");
+    }
+    let again = unblock(via_fix.path()).arg("diff").output().expect("runs");
+    assert_eq!(again.status.code(), Some(0));
+    assert!(again.stdout.is_empty());
+}
+
+#[test]
+fn fix_exit_zero_when_nothing_is_left() {
+    let dir = tree(&[("a.py", BLOCKING)]);
+    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fixed = std::fs::read_to_string(dir.path().join("a.py")).expect("read");
+    assert!(fixed.starts_with("import asyncio\nimport os\n"), "{fixed}");
+    let quiet = unblock(dir.path())
+        .args(["fix", "-q"])
+        .output()
+        .expect("runs");
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn line_endings_bom_and_encoding_are_kept() {
+    let crlf = BLOCKING.replace('\n', "\r\n");
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(BLOCKING.as_bytes());
+    let mut latin = b"# -*- coding: latin-1 -*-\n".to_vec();
+    latin.extend_from_slice(
+        b"import time\n\n\nasync def f():\n    time.sleep(1)\n    return '\xe9'\n",
+    );
+    let dir = tree(&[("crlf.py", &crlf)]);
+    std::fs::write(dir.path().join("bom.py"), &bom).expect("write");
+    std::fs::write(dir.path().join("latin.py"), &latin).expect("write");
+    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let crlf_fixed = std::fs::read(dir.path().join("crlf.py")).expect("read");
+    let text = String::from_utf8(crlf_fixed).expect("utf8");
+    assert!(
+        text.starts_with("import asyncio\r\nimport os\r\n"),
+        "{text:?}"
+    );
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "only CRLF line endings: {text:?}"
+    );
+
+    let bom_fixed = std::fs::read(dir.path().join("bom.py")).expect("read");
+    assert!(bom_fixed.starts_with(b"\xef\xbb\xbfimport asyncio\n"));
+
+    let latin_fixed = std::fs::read(dir.path().join("latin.py")).expect("read");
+    assert!(
+        latin_fixed.ends_with(b"    await asyncio.sleep(1)\n    return '\xe9'\n"),
+        "{latin_fixed:?}"
+    );
+}
+
+#[test]
+fn bad_input_is_a_per_file_error_and_left_untouched() {
+    let broken = "async def f(:\n    time.sleep(1)\n";
+    let dir = tree(&[
+        ("a_broken.py", broken),
+        ("b_good.py", BLOCKING),
+        ("empty.py", ""),
+    ]);
+    std::fs::write(
+        dir.path().join("c_binary.py"),
+        b"async def f():\n    x = '\xff\xfe'\n",
+    )
+    .expect("write");
+    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: a_broken.py: syntax error at line 1"),
+        "{err}"
+    );
+    assert!(err.contains("error: c_binary.py: not valid UTF-8"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a_broken.py")).expect("read"),
+        broken
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("c_binary.py")).expect("read"),
+        b"async def f():\n    x = '\xff\xfe'\n"
+    );
+    let good = std::fs::read_to_string(dir.path().join("b_good.py")).expect("read");
+    assert!(
+        good.contains("await asyncio.sleep(1)"),
+        "the good file is still fixed"
+    );
+
+    let missing = unblock(dir.path())
+        .args(["check", "nope.py", "b_good.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nope.py"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_do_not_trap_the_walk() {
+    let dir = tree(&[("pkg/a.py", BLOCKING)]);
+    std::os::unix::fs::symlink(dir.path().join("pkg"), dir.path().join("pkg/loop"))
+        .expect("symlink");
+    let out = unblock(dir.path())
+        .arg("check")
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).matches("UNB100").count(), 1);
+}
+
+#[test]
+fn discovery_honours_ignore_files_and_default_excludes() {
+    let dir = tree(&[
+        ("keep.py", BLOCKING),
+        ("ignored.py", BLOCKING),
+        (".gitignore", "ignored.py\n"),
+        (".venv/lib/x.py", BLOCKING),
+        ("node_modules/y.py", BLOCKING),
+        ("script", BLOCKING),
+    ]);
+    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let text = stdout(&out);
+    assert!(text.contains("keep.py"));
+    assert!(
+        !text.contains("ignored.py") && !text.contains(".venv") && !text.contains("node_modules"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("script:"),
+        "files without a Python extension are skipped in folders: {text}"
+    );
+
+    let out = unblock(dir.path())
+        .args(["check", "--no-ignore"])
+        .output()
+        .expect("runs");
+    assert!(stdout(&out).contains("ignored.py"));
+
+    let out = unblock(dir.path())
+        .args(["check", "--exclude", "keep.py"])
+        .output()
+        .expect("runs");
+    assert!(!stdout(&out).contains("keep.py"));
+
+    // Explicit files are always processed.
+    let out = unblock(dir.path())
+        .args(["check", ".venv/lib/x.py", "script"])
+        .output()
+        .expect("runs");
+    let text = stdout(&out);
+    assert!(
+        text.contains(".venv/lib/x.py:6:5") && text.contains("script:6:5"),
+        "{text}"
+    );
+}
+
+#[test]
+fn output_order_does_not_depend_on_threads() {
+    let files: Vec<(String, &str)> = (0..40).map(|i| (format!("m{i:02}.py"), BLOCKING)).collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let dir = tree(&refs);
+    let one = unblock(dir.path())
+        .args(["check", "-j", "1"])
+        .output()
+        .expect("runs");
+    let four = unblock(dir.path())
+        .args(["check", "-j", "4"])
+        .output()
+        .expect("runs");
+    assert_eq!(one.stdout, four.stdout);
+    let diff_one = unblock(dir.path())
+        .args(["diff", "-j", "1"])
+        .output()
+        .expect("runs");
+    let diff_four = unblock(dir.path())
+        .args(["diff", "-j", "4"])
+        .output()
+        .expect("runs");
+    assert_eq!(diff_one.stdout, diff_four.stdout);
+}
+
+#[test]
+fn rules_and_explain() {
+    let dir = tree(&[]);
+    let out = unblock(dir.path()).arg("rules").output().expect("runs");
+    let text = stdout(&out);
+    for code in [
+        "UNB100", "UNB110", "UNB111", "UNB120", "UNB121", "UNB130", "UNB140", "UNB150", "UNB160",
+        "UNB170", "UNB190",
+    ] {
+        assert!(text.contains(code), "{code} missing from rules");
+    }
+    let out = unblock(dir.path())
+        .args(["rules", "--output-format", "json"])
+        .output()
+        .expect("runs");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(11));
+    assert_eq!(rows[0]["aliases"][0], "ASYNC251");
+
+    let out = unblock(dir.path())
+        .args(["explain", "ASYNC251"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with("# blocking-sleep (UNB100)"));
+    assert!(stdout(&out).contains("await asyncio.sleep(0.5)"));
+    let out = unblock(dir.path())
+        .args(["explain", "nothing"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn color_is_off_unless_asked() {
+    let dir = tree(&[("a.py", BLOCKING)]);
+    let plain = unblock(dir.path()).arg("check").output().expect("runs");
+    assert!(!stdout(&plain).contains('\x1b'));
+    let colored = unblock(dir.path())
+        .args(["check", "--color", "always"])
+        .output()
+        .expect("runs");
+    assert!(stdout(&colored).contains("\x1b[1;31mUNB100\x1b[0m"));
+}
