@@ -117,7 +117,7 @@ fn after_line(src: &str, at: usize, text: String, newline: &str) -> Edit {
 
 /// How often each name is read in a module (identifiers outside import statements, not
 /// attribute names or keyword-argument names).
-fn reference_counts(root: Node, src: &str) -> HashMap<String, usize> {
+pub fn reference_counts(root: Node, src: &str) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {

@@ -76,11 +76,13 @@ impl Spelling {
     /// Reuses the module's imports (`import asyncio as aio` → `aio.to_thread`, `from asyncio
     /// import to_thread` → `to_thread`); otherwise the plain module name, to be imported.
     pub fn for_module(resolver: &Resolver, runtime: Option<Runtime>) -> Spelling {
+        // anyio runs on asyncio and trio alike, so it wins when used; trio only when asyncio is
+        // not used too (a module pre-importing trio is still an asyncio program).
         let runtime = runtime.unwrap_or_else(|| {
-            if resolver.imports_module("trio") {
-                Runtime::Trio
-            } else if resolver.imports_module("anyio") {
+            if resolver.uses_module("anyio") {
                 Runtime::Anyio
+            } else if resolver.uses_module("trio") && !resolver.uses_module("asyncio") {
+                Runtime::Trio
             } else {
                 Runtime::Asyncio
             }

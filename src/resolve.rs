@@ -140,13 +140,26 @@ impl<'a> Resolver<'a> {
         self.scope_info(self.root).sites.contains_key(name)
     }
 
-    /// Whether any module-level import names this module or something inside it.
-    pub fn imports_module(&self, module: &str) -> bool {
+    /// Whether a module-level import of this module (or of something inside it) is read
+    /// anywhere: `import trio` kept only to pre-load it does not count.
+    pub fn uses_module(&self, module: &str) -> bool {
         let info = self.scope_info(self.root);
-        info.sites.values().flatten().any(|site| match site {
-            Site::Import(q) => q == module || q.starts_with(&format!("{module}.")),
-            _ => false,
-        })
+        let prefix = format!("{module}.");
+        let names: Vec<&String> = info
+            .sites
+            .iter()
+            .filter(|(_, sites)| {
+                sites
+                    .iter()
+                    .any(|s| matches!(s, Site::Import(q) if q == module || q.starts_with(&prefix)))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if names.is_empty() {
+            return false;
+        }
+        let counts = crate::imports::reference_counts(self.root, self.src);
+        names.iter().any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)
     }
 
     /// The tracked type of an expression, if known.
