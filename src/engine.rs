@@ -42,7 +42,9 @@ pub enum Mode {
 pub enum FileError {
     #[error("{0}")]
     Decode(#[from] DecodeError),
-    #[error("syntax error at line {line}, column {column} (or syntax newer than the parser knows): the file is skipped")]
+    #[error(
+        "syntax error at line {line}, column {column} (or syntax newer than the parser knows): the file is skipped"
+    )]
     Syntax { line: usize, column: usize },
     #[error("{0}")]
     Verify(#[from] VerifyError),

@@ -159,7 +159,9 @@ impl<'a> Resolver<'a> {
             return false;
         }
         let counts = crate::imports::reference_counts(self.root, self.src);
-        names.iter().any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)
+        names
+            .iter()
+            .any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)
     }
 
     /// The tracked type of an expression, if known.

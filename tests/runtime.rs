@@ -1,0 +1,256 @@
+//! Runtime proof of the rewrites (SPEC §4): every program under `examples/` is run as it is,
+//! then fixed by the built binary and run again under blockbuster (any blocking call on the
+//! event-loop thread raises `BlockingError`). The fixed copy must compile, exit 0, raise no
+//! `BlockingError` and print exactly what the original printed; `unblock check` must find
+//! nothing left in it. The original, run under blockbuster, must fail: that shows the example
+//! really blocks in a way the detector sees (examples whose blocking call blockbuster cannot
+//! see say `# blockbuster: blind` and rely on the static re-check).
+//!
+//! The Python side (pinned in `tests/runtime/requirements.txt`) is installed into
+//! `target/pyenv` on first use and reused afterwards.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+const STDIN: &str = "Ada\nyes\n";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtualenv with the pinned packages, made (or remade when the pins change) on demand.
+fn python() -> PathBuf {
+    let requirements = root().join("tests/runtime/requirements.txt");
+    let pins = std::fs::read_to_string(&requirements).expect("requirements.txt");
+    let env = root().join("target/pyenv");
+    let marker = env.join("installed-requirements.txt");
+    let python = env.join("bin/python");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(pins.as_str()) && python.exists() {
+        return python;
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&env)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("python3 is required for the runtime tests and could not be run: {e}")
+        });
+    assert!(made.success(), "python3 -m venv failed");
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements)
+        .status()
+        .expect("pip runs");
+    assert!(
+        installed.success(),
+        "installing tests/runtime/requirements.txt failed"
+    );
+    std::fs::write(&marker, pins).expect("marker written");
+    python
+}
+
+/// The local HTTP server; stops when dropped (its standard input closes).
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    base: String,
+}
+
+impl Server {
+    fn start(python: &Path) -> Server {
+        let mut child = Command::new(python)
+            .arg(root().join("tests/runtime/server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server says its port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .expect("PORT line")
+            .to_string();
+        Server {
+            child,
+            stdin,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_python(python: &Path, args: &[&Path], scratch: &Path, base: &str) -> Run {
+    let mut cmd = assert_cmd::Command::new(python);
+    cmd.args(args)
+        .env("UNBLOCK_SCRATCH", scratch)
+        .env("UNBLOCK_HTTP", base)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .write_stdin(STDIN)
+        .timeout(TIMEOUT);
+    let out = cmd.output().expect("python runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn unblock(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_unblock"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unblock runs")
+}
+
+#[test]
+fn examples_keep_their_output_and_stop_blocking() {
+    let python = python();
+    let server = Server::start(&python);
+    let runner = root().join("tests/runtime/run_blockbuster.py");
+    let examples = root().join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&examples)
+        .expect("examples/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".py"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "the examples went missing");
+
+    let mut failures = Vec::new();
+    for name in &names {
+        let original = examples.join(name);
+        let source = std::fs::read_to_string(&original).expect("example readable");
+        let blind = source.contains("# blockbuster: blind");
+
+        let scratch = tempfile::tempdir().expect("scratch");
+        let before = run_python(&python, &[&original], scratch.path(), &server.base);
+        if before.code != Some(0) {
+            failures.push(format!("{name}: the original fails:\n{}", before.stderr));
+            continue;
+        }
+
+        if !blind {
+            let scratch = tempfile::tempdir().expect("scratch");
+            let blocked = run_python(&python, &[&runner, &original], scratch.path(), &server.base);
+            if blocked.code == Some(0) && !blocked.stderr.contains("BlockingError") {
+                failures.push(format!(
+                    "{name}: blockbuster sees no blocking call in the original"
+                ));
+            }
+        }
+
+        // Fix a copy next to a copy of the examples' configuration.
+        let work = tempfile::tempdir().expect("work");
+        let copy = work.path().join(name);
+        std::fs::copy(&original, &copy).expect("copy");
+        std::fs::copy(
+            examples.join("pyproject.toml"),
+            work.path().join("pyproject.toml"),
+        )
+        .expect("config");
+        let fixed = unblock(&["fix", name], work.path());
+        if fixed.status.code() != Some(0) {
+            failures.push(format!(
+                "{name}: `unblock fix` left findings or failed:\n{}{}",
+                String::from_utf8_lossy(&fixed.stdout),
+                String::from_utf8_lossy(&fixed.stderr)
+            ));
+            continue;
+        }
+        let fixed_text = std::fs::read_to_string(&copy).expect("fixed readable");
+        if fixed_text == source {
+            failures.push(format!("{name}: the fix changed nothing"));
+            continue;
+        }
+        let compiled = Command::new(&python)
+            .args(["-m", "py_compile"])
+            .arg(&copy)
+            .output()
+            .expect("py_compile");
+        if !compiled.status.success() {
+            failures.push(format!(
+                "{name}: fixed copy does not compile: {}",
+                String::from_utf8_lossy(&compiled.stderr)
+            ));
+            continue;
+        }
+        let checked = unblock(&["check", name], work.path());
+        if checked.status.code() != Some(0) {
+            failures.push(format!(
+                "{name}: `unblock check` still finds:\n{}",
+                String::from_utf8_lossy(&checked.stdout)
+            ));
+        }
+
+        let scratch = tempfile::tempdir().expect("scratch");
+        let after = run_python(&python, &[&runner, &copy], scratch.path(), &server.base);
+        if after.code != Some(0) || after.stderr.contains("BlockingError") {
+            failures.push(format!(
+                "{name}: the fixed copy fails under blockbuster:\n{}",
+                after.stderr
+            ));
+        } else if after.stdout != before.stdout {
+            failures.push(format!(
+                "{name}: output differs\n--- original\n{}--- fixed\n{}",
+                before.stdout, after.stdout
+            ));
+        }
+
+        let diff = unblock(&["diff", &format!("examples/{name}")], &root());
+        insta::with_settings!({
+            snapshot_path => root().join("snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(
+                format!("example_{}", name.trim_end_matches(".py")),
+                String::from_utf8_lossy(&diff.stdout)
+            );
+        });
+    }
+    drop(server);
+    let mut report = String::new();
+    for f in &failures {
+        report.push_str(f);
+        report.push_str("\n\n");
+    }
+    std::io::stderr().write_all(report.as_bytes()).ok();
+    assert!(
+        failures.is_empty(),
+        "{} example(s) failed:\n{report}",
+        failures.len()
+    );
+}
