@@ -23,6 +23,11 @@ pub struct Suppressions {
 
 impl Suppressions {
     pub fn collect(root: Node, src: &str) -> Suppressions {
+        let bytes = src.as_bytes();
+        let finder = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
+        if !(finder(b"noqa") || finder(b"NOQA") || finder(b"unblock:")) {
+            return Suppressions::default();
+        }
         let mut lines: HashMap<usize, Vec<Directive>> = HashMap::new();
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
