@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use crate::edits::Edit;
-use crate::syntax::{children, named_children, text};
+use crate::syntax::{children, import_query, named_children, text};
 
 /// Edits adding `import <module>` for each module, placed after the docstring and
 /// `from __future__` imports, in alphabetical position among the first run of plain imports.
@@ -155,7 +155,13 @@ struct Binding<'t> {
 
 fn top_level_bindings<'t>(root: Node<'t>, src: &str) -> Vec<Binding<'t>> {
     let mut out = Vec::new();
-    for stmt in named_children(root) {
+    let mut cursor = QueryCursor::new();
+    let mut statements: Vec<Node<'t>> = Vec::new();
+    let mut matches = cursor.matches(import_query(), root, src.as_bytes());
+    while let Some(m) = matches.next() {
+        statements.extend(m.nodes_for_capture_index(0));
+    }
+    for stmt in statements {
         let items: Vec<Node> = match stmt.kind() {
             "import_statement" => named_children(stmt),
             "import_from_statement" => {

@@ -54,12 +54,11 @@ pub fn explain(catalog: &Catalog, key: &str) -> Option<String> {
         format!(" (aliases: {})", rule.aliases.join(", "))
     };
     Some(format!(
-        "# {} ({}){}\n\n{}\n\nFix: {}\n{}",
+        "# {} ({}){aliases}\n\n{}\n\nFix: {}\n\n{}\n",
         rule.id,
         rule.code,
-        aliases,
         rule.summary,
         rule.fix,
-        rule.doc.trim_end().to_string() + "\n"
+        rule.doc.trim()
     ))
 }
