@@ -32,6 +32,8 @@ pub struct Finding<'t> {
     pub call: String,
     /// The enclosing async function's name.
     pub function: String,
+    /// The enclosing async function.
+    pub function_node: Node<'t>,
     /// The call node, or the iterable of a loop.
     pub node: Node<'t>,
     pub matched: Matched,
@@ -39,6 +41,8 @@ pub struct Finding<'t> {
     pub manual_reason: Option<String>,
     /// The outermost generator expression whose scope holds the call.
     pub genexp: Option<Node<'t>>,
+    /// The call returns a lazy iterator whose iteration blocks too (`os.walk`, `Path.glob`).
+    pub lazy: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -218,6 +222,7 @@ fn is_first_clause(comp: Node, clause: Node) -> bool {
 
 /// A match before it is placed in its function.
 struct Match {
+    lazy: bool,
     rule: usize,
     call: String,
     matched: Matched,
@@ -240,10 +245,12 @@ impl Match {
             rule: self.rule,
             call: self.call,
             function: name,
+            function_node: function,
             node,
             matched: self.matched,
             manual_reason: self.manual_reason,
             genexp,
+            lazy: self.lazy,
         }
     }
 }
@@ -264,6 +271,7 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
                 manual_reason = manual_reason.or_else(|| resolver.manual_reason_for(&typed));
             }
             return Some(Match {
+                lazy: entry.lazy,
                 rule: entry.rule,
                 call: qualified,
                 matched: Matched::Call {
@@ -293,6 +301,7 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
         resolver.manual_reason_for(&typed)
     };
     Some(Match {
+        lazy: entry.lazy,
         rule: entry.rule,
         call: format!("{}.{}", typed.name, method),
         matched: Matched::Call {
@@ -338,6 +347,7 @@ fn match_iteration<'t>(
     let typed = resolver.type_of(iterable)?;
     let entry = catalog.method(&typed.name, "__iter__")?;
     Some(Match {
+        lazy: false,
         rule: entry.rule,
         call: format!("{}.__iter__", typed.name),
         matched: Matched::Iteration,

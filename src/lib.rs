@@ -12,6 +12,7 @@ pub mod diff;
 pub mod discover;
 pub mod edits;
 pub mod engine;
+pub mod extract;
 pub mod find;
 pub mod imports;
 pub mod plan;

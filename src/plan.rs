@@ -124,6 +124,18 @@ impl Spelling {
     }
 }
 
+impl Spelling {
+    /// The offload callable (`asyncio.to_thread`, `trio.to_thread.run_sync`, …).
+    pub fn thread_callable(&self) -> &str {
+        &self.to_thread.text
+    }
+
+    /// The imports the offload callable needs.
+    pub fn thread_needs(&self) -> Vec<&'static str> {
+        self.to_thread.needs.into_iter().collect()
+    }
+}
+
 /// A finding with its planned fix.
 #[derive(Debug, Clone)]
 pub struct Planned<'t> {
@@ -173,6 +185,7 @@ pub fn plan<'t>(
             );
         }
     }
+    crate::extract::extract_helpers(&mut planned, resolver, spelling);
     planned
 }
 

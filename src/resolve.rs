@@ -535,9 +535,31 @@ impl<'a> Resolver<'a> {
         info
     }
 
+    /// The id of the scope node (function, lambda, comprehension or module) that binds `name`
+    /// at this place; `None` for builtins and unbound names.
+    pub fn binding_scope(&self, name: &str, at: Node<'a>) -> Option<usize> {
+        match self.lookup(name, at) {
+            Lookup::Bound { scope, .. } => Some(scope),
+            Lookup::Unbound => None,
+        }
+    }
+
+    /// Whether calling `callee` makes a value of a tracked type (`Path(...)`, `requests.Session()`).
+    pub fn is_tracked_constructor(&self, callee: Node<'a>) -> bool {
+        self.qualified_name(callee)
+            .is_some_and(|q| self.catalog.constructed_type(&q).is_some())
+    }
+
     /// Whether an identifier at this place is bound by a scope other than the builtins.
     pub fn is_bound(&self, name: &str, at: Node<'a>) -> bool {
         matches!(self.lookup(name, at), Lookup::Bound { .. })
+    }
+
+    /// Whether the value may only be used by the thread that made it (sqlite3 objects).
+    pub fn is_thread_bound(&self, typed: &Typed) -> bool {
+        self.catalog
+            .type_def(&typed.name)
+            .is_some_and(|d| d.scope == Scope::ThreadBound)
     }
 
     /// The catalog's offload policy for a typed value, as a manual reason when calls on it
@@ -864,6 +886,13 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
         }
         stack.extend(named_children(node).into_iter().rev());
     }
+}
+
+/// The names a statement (or any subtree) binds in its scope, nested scopes excluded.
+pub fn names_bound_in(node: Node, src: &str) -> HashSet<String> {
+    let mut info = ScopeInfo::default();
+    collect_sites(node, src, &mut info);
+    info.sites.into_keys().collect()
 }
 
 fn dotted(node: Node, src: &str) -> String {

@@ -1,0 +1,1051 @@
+//! Helper extraction (SPEC §3.2): a region of statements that must block together — a `with`
+//! block over a file, a loop over a blocking iterator, a sqlite3 connection and everything done
+//! with it — moves into a sync function placed just above the async one, called once through
+//! the runtime's thread offload:
+//!
+//! ```python
+//! def _size_sync(cache_dir):                       async def size(cache_dir):
+//!     total = 0                             ←          return await asyncio.to_thread(_size_sync, cache_dir)
+//!     for root, _dirs, files in os.walk(cache_dir): ...
+//!     return total
+//! ```
+//!
+//! Parameters are the function's names the region reads (first use first); the return value
+//! is the names it assigns that are read elsewhere in the function. A region with `await`,
+//! `yield`, `nonlocal`/`global`, a `break`/`continue` leaving it, or a `return` that does not
+//! end the function is never extracted; neither is one that calls something tied to the event
+//! loop (`put_nowait`, `set_result`, `asyncio.*`, …).
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use crate::edits::{Edit, Fix};
+use crate::plan::{FixKind, Planned, Spelling};
+use crate::resolve::{Resolver, names_bound_in};
+use crate::syntax::{children, is_field, named_children, text};
+
+/// Method names of objects bound to the event loop: calling them from a worker thread is a bug.
+const LOOP_AFFINE_METHODS: &[&str] = &[
+    "put_nowait",
+    "get_nowait",
+    "set_result",
+    "set_exception",
+    "add_done_callback",
+    "call_soon",
+    "call_later",
+    "call_at",
+    "create_task",
+    "ensure_future",
+    "run_until_complete",
+    "set",
+    "clear",
+    "notify",
+    "notify_all",
+];
+
+/// Calls that are fine to move to a worker thread along with the blocking ones.
+const SAFE_BUILTINS: &[&str] = &[
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "bytes",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "print",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+];
+const SAFE_QUALIFIED: &[&str] = &[
+    "os.path.join",
+    "os.path.basename",
+    "os.path.dirname",
+    "os.path.splitext",
+    "os.path.split",
+    "os.path.normpath",
+    "os.path.expanduser",
+    "json.dumps",
+    "json.loads",
+    "hashlib.sha256",
+    "hashlib.md5",
+    "hashlib.sha1",
+];
+const SAFE_METHODS: &[&str] = &[
+    "append",
+    "extend",
+    "items",
+    "keys",
+    "values",
+    "get",
+    "strip",
+    "rstrip",
+    "lstrip",
+    "split",
+    "splitlines",
+    "join",
+    "format",
+    "lower",
+    "upper",
+    "startswith",
+    "endswith",
+    "replace",
+    "encode",
+    "decode",
+    "hexdigest",
+    "digest",
+    "update",
+    "copy",
+    "count",
+    "index",
+    "partition",
+];
+
+/// Statements `first..=last` of one block.
+#[derive(Debug, Clone, Copy)]
+struct Span<'t> {
+    block: Node<'t>,
+    first: usize,
+    last: usize,
+}
+
+impl<'t> Span<'t> {
+    fn statements(&self) -> Vec<Node<'t>> {
+        statements(self.block)[self.first..=self.last].to_vec()
+    }
+
+    fn start(&self) -> usize {
+        statements(self.block)[self.first].start_byte()
+    }
+
+    fn end(&self) -> usize {
+        statements(self.block)[self.last].end_byte()
+    }
+
+    fn contains(&self, node: Node) -> bool {
+        self.start() <= node.start_byte() && node.end_byte() <= self.end()
+    }
+}
+
+fn statements(block: Node) -> Vec<Node> {
+    named_children(block)
+}
+
+/// Gives the `manual` findings of each async function a helper-extraction fix where a legal
+/// region holds them.
+pub fn extract_helpers<'t>(
+    planned: &mut [Planned<'t>],
+    resolver: &Resolver<'t>,
+    spelling: &Spelling,
+) {
+    let mut functions: Vec<Node<'t>> = Vec::new();
+    for p in planned.iter() {
+        if p.kind == FixKind::Manual
+            && !functions
+                .iter()
+                .any(|f| f.id() == p.finding.function_node.id())
+        {
+            functions.push(p.finding.function_node);
+        }
+    }
+    for function in functions {
+        // Calls with a native fix stay native: they are not moved into a helper.
+        let nodes: Vec<Node<'t>> = planned
+            .iter()
+            .filter(|p| p.finding.function_node.id() == function.id() && p.kind != FixKind::Native)
+            .map(|p| p.finding.node)
+            .collect();
+        let lazy: Vec<Node<'t>> = planned
+            .iter()
+            .filter(|p| p.finding.lazy && p.finding.function_node.id() == function.id())
+            .map(|p| p.finding.node)
+            .collect();
+        let anchors: Vec<Node<'t>> = planned
+            .iter()
+            .filter(|p| p.kind == FixKind::Manual && p.finding.function_node.id() == function.id())
+            .map(|p| p.finding.node)
+            .collect();
+        let extractor = Extractor {
+            resolver,
+            src: resolver.src(),
+            function,
+            findings: &nodes,
+            lazy: &lazy,
+        };
+        let mut spans: Vec<Span<'t>> = Vec::new();
+        for &anchor in &anchors {
+            if spans.iter().any(|s| s.contains(anchor)) {
+                continue;
+            }
+            if let Some(span) = extractor.region_for(anchor) {
+                spans.retain(|s| !(span.start() <= s.start() && s.end() <= span.end()));
+                spans.push(span);
+            }
+        }
+        // One helper per function per round: later regions get theirs in the next round.
+        spans.sort_by_key(|s| s.start());
+        for span in spans.into_iter().take(1) {
+            let Some(fix) = extractor.helper_fix(span, spelling) else {
+                continue;
+            };
+            for p in planned.iter_mut() {
+                if p.finding.function_node.id() == function.id() && span.contains(p.finding.node) {
+                    p.kind = FixKind::Helper;
+                    p.reason = None;
+                    p.fix = Some(fix.clone());
+                }
+            }
+        }
+    }
+}
+
+struct Extractor<'r, 't> {
+    resolver: &'r Resolver<'t>,
+    src: &'t str,
+    function: Node<'t>,
+    /// Every finding node of the function that has no native fix.
+    findings: &'r [Node<'t>],
+    /// The calls returning lazy iterators.
+    lazy: &'r [Node<'t>],
+}
+
+impl<'t> Extractor<'_, 't> {
+    fn body(&self) -> Option<Node<'t>> {
+        self.function.child_by_field_name("body")
+    }
+
+    /// The statement holding `node` in a block of this function, as a one-statement span.
+    fn statement_span(&self, node: Node<'t>) -> Option<Span<'t>> {
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            if parent.kind() == "block" {
+                let index = statements(parent)
+                    .iter()
+                    .position(|s| s.id() == current.id())?;
+                return Some(Span {
+                    block: parent,
+                    first: index,
+                    last: index,
+                });
+            }
+            if parent.id() == self.function.id() {
+                return None;
+            }
+            current = parent;
+        }
+        None
+    }
+
+    /// The region a `manual` finding needs: its statement, grown over the uses of a resource it
+    /// binds, over neighbouring blocking statements, and out of enclosing statements it fills.
+    fn region_for(&self, anchor: Node<'t>) -> Option<Span<'t>> {
+        let mut span = self.statement_span(anchor)?;
+        span = self.grow_over_resource(span);
+        if !self.is_safe_anchor(&span) {
+            return None;
+        }
+        loop {
+            span = self.grow_over_blocking(span);
+            match self.lift(span) {
+                Some(outer) => span = outer,
+                None => break,
+            }
+        }
+        span = self.grow_to_whole_body(span);
+        self.is_legal(&span).then_some(span)
+    }
+
+    /// `conn = sqlite3.connect(db)` … the last statement of the block that uses `conn` (or a
+    /// name made from it, like `cur = conn.cursor()`).
+    fn grow_over_resource(&self, span: Span<'t>) -> Span<'t> {
+        let stmts = statements(span.block);
+        let stmt = stmts[span.first];
+        let mut names: HashSet<String> = HashSet::new();
+        if stmt.kind() == "expression_statement"
+            && let Some(assign) = named_children(stmt)
+                .into_iter()
+                .find(|n| n.kind() == "assignment")
+            && let Some(left) = assign.child_by_field_name("left")
+            && left.kind() == "identifier"
+        {
+            names.insert(text(left, self.src).to_string());
+        }
+        if names.is_empty() {
+            return span;
+        }
+        let mut last = span.last;
+        for (i, s) in stmts.iter().enumerate().skip(span.first + 1) {
+            let reads = identifiers(*s, self.src);
+            if reads.iter().any(|(n, _)| names.contains(n)) {
+                last = i;
+                // Values made from the resource that are resources too (`cur = conn.cursor()`).
+                for node in descendants(*s) {
+                    if node.kind() == "assignment"
+                        && let (Some(left), Some(right)) = (
+                            node.child_by_field_name("left"),
+                            node.child_by_field_name("right"),
+                        )
+                        && left.kind() == "identifier"
+                        && self.resolver.type_of(right).is_some()
+                    {
+                        names.insert(text(left, self.src).to_string());
+                    }
+                }
+            }
+        }
+        Span { last, ..span }
+    }
+
+    /// Neighbouring statements that block too (a finding in them, no `await`, only safe calls).
+    fn grow_over_blocking(&self, mut span: Span<'t>) -> Span<'t> {
+        let stmts = statements(span.block);
+        let blocking = |s: Node<'t>| {
+            self.findings.iter().any(|f| within(*f, s))
+                && !has_async_parts(s)
+                && self.only_safe_calls(s)
+        };
+        while span.first > 0
+            && blocking(stmts[span.first - 1])
+            && !self.is_docstring(stmts[span.first - 1])
+        {
+            span.first -= 1;
+        }
+        while span.last + 1 < stmts.len() && blocking(stmts[span.last + 1]) {
+            span.last += 1;
+        }
+        span
+    }
+
+    /// When the span fills a block of a compound statement that is itself free of `await` and
+    /// unsafe calls, the whole compound statement is the region.
+    fn lift(&self, span: Span<'t>) -> Option<Span<'t>> {
+        let stmts = statements(span.block);
+        let first = if self.is_docstring(stmts[0]) { 1 } else { 0 };
+        if span.first > first || span.last + 1 != stmts.len() {
+            return None;
+        }
+        let compound = span.block.parent()?;
+        if compound.id() == self.function.id() {
+            return None;
+        }
+        // `else`/`elif`/`except` blocks belong to the statement above them.
+        let statement = if compound.parent().is_some_and(|p| p.kind() == "block") {
+            compound
+        } else {
+            compound.parent()?
+        };
+        if statement.id() == self.function.id()
+            || has_async_parts(statement)
+            || !self.only_safe_calls(statement)
+        {
+            return None;
+        }
+        self.statement_span(statement)
+    }
+
+    /// A region of the function body that only pure statements separate from both ends of the
+    /// body takes them in: the whole body moves (`return await to_thread(...)`).
+    fn grow_to_whole_body(&self, span: Span<'t>) -> Span<'t> {
+        let Some(body) = self.body() else { return span };
+        if span.block.id() != body.id() {
+            return span;
+        }
+        let stmts = statements(body);
+        let start = usize::from(stmts.first().is_some_and(|s| self.is_docstring(*s)));
+        let pure = |s: &Node<'t>| !has_async_parts(*s) && self.only_safe_calls(*s);
+        if stmts[start..span.first].iter().all(pure) && stmts[span.last + 1..].iter().all(pure) {
+            Span {
+                block: body,
+                first: start,
+                last: stmts.len() - 1,
+            }
+        } else {
+            span
+        }
+    }
+
+    fn is_docstring(&self, stmt: Node) -> bool {
+        self.body()
+            .is_some_and(|b| statements(b).first().is_some_and(|f| f.id() == stmt.id()))
+            && stmt.kind() == "expression_statement"
+            && named_children(stmt)
+                .first()
+                .is_some_and(|n| n.kind() == "string")
+    }
+
+    /// Every call is a finding or known to be safe off the loop.
+    fn only_safe_calls(&self, node: Node<'t>) -> bool {
+        calls_in(node).into_iter().all(|call| {
+            if self.findings.iter().any(|f| f.id() == call.id()) {
+                return true;
+            }
+            let Some(callee) = call.child_by_field_name("function") else {
+                return false;
+            };
+            if self.resolver.is_tracked_constructor(callee) {
+                return true;
+            }
+            if let Some(q) = self.resolver.qualified_name(callee) {
+                return SAFE_QUALIFIED.contains(&q.as_str()) || q == "print";
+            }
+            match callee.kind() {
+                "identifier" => {
+                    let name = text(callee, self.src);
+                    SAFE_BUILTINS.contains(&name) && !self.resolver.is_bound(name, callee)
+                }
+                "attribute" => callee
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| SAFE_METHODS.contains(&text(a, self.src))),
+                _ => false,
+            }
+        })
+    }
+
+    /// No call in the region is tied to the event loop.
+    fn is_safe_anchor(&self, span: &Span<'t>) -> bool {
+        span.statements().into_iter().all(|s| {
+            calls_in(s).into_iter().all(|call| {
+                let Some(callee) = call.child_by_field_name("function") else {
+                    return true;
+                };
+                if let Some(q) = self.resolver.qualified_name(callee)
+                    && ["asyncio.", "anyio.", "trio."]
+                        .iter()
+                        .any(|p| q.starts_with(p))
+                {
+                    return false;
+                }
+                !(callee.kind() == "attribute"
+                    && callee
+                        .child_by_field_name("attribute")
+                        .is_some_and(|a| LOOP_AFFINE_METHODS.contains(&text(a, self.src))))
+            })
+        })
+    }
+
+    fn is_legal(&self, span: &Span<'t>) -> bool {
+        let stmts = span.statements();
+        if stmts
+            .iter()
+            .any(|s| has_async_parts(*s) || !self.is_safe_anchor(span))
+        {
+            return false;
+        }
+        // A thread-bound value (a sqlite3 connection) must be made inside the region.
+        let mut bound_inside: HashSet<String> = HashSet::new();
+        for s in &stmts {
+            bound_inside.extend(names_bound_in(*s, self.src));
+        }
+        for s in &stmts {
+            for node in descendants(*s) {
+                let made_outside = match node.kind() {
+                    "identifier" => !bound_inside.contains(text(node, self.src)),
+                    "attribute" => true,
+                    _ => continue,
+                };
+                if made_outside
+                    && let Some(typed) = self.resolver.type_of(node)
+                    && self.resolver.is_thread_bound(&typed)
+                {
+                    return false;
+                }
+            }
+        }
+        let ends_function = self.body().is_some_and(|b| b.id() == span.block.id())
+            && span.last + 1 == statements(span.block).len();
+        for s in &stmts {
+            for node in descendants(*s) {
+                match node.kind() {
+                    "return_statement" if !ends_function => return false,
+                    "break_statement" | "continue_statement" => {
+                        let target = node.parent().and_then(|_| enclosing_loop(node));
+                        if target.is_none_or(|l| !span.contains(l)) {
+                            return false;
+                        }
+                    }
+                    "global_statement" | "nonlocal_statement" => return false,
+                    _ => {}
+                }
+            }
+        }
+        // The first and last lines hold nothing but the region.
+        let first = stmts[0];
+        let last = stmts[stmts.len() - 1];
+        let before = &self.src[line_start(self.src, first.start_byte())..first.start_byte()];
+        let after_end = line_end(self.src, last.end_byte());
+        let after = self.src[last.end_byte()..after_end].trim();
+        before.trim().is_empty() && (after.is_empty() || after.starts_with('#'))
+    }
+
+    /// The edits: the helper above the async function, the region replaced by one call.
+    fn helper_fix(&self, span: Span<'t>, spelling: &Spelling) -> Option<Fix> {
+        let src = self.src;
+        let function_name = text(self.function.child_by_field_name("name")?, src);
+        let outer = match self.function.parent() {
+            Some(p) if p.kind() == "decorated_definition" => p,
+            _ => self.function,
+        };
+        let method = self.method_receiver(outer)?;
+        let def_line = line_start(src, outer.start_byte());
+        let def_indent = &src[def_line..outer.start_byte()];
+        let body = self.body()?;
+        let body_first = *statements(body).first()?;
+        let body_indent = &src[line_start(src, body_first.start_byte())..body_first.start_byte()];
+        let unit = body_indent
+            .strip_prefix(def_indent)
+            .filter(|u| !u.is_empty())?;
+        let newline = if src.contains("\r\n") { "\r\n" } else { "\n" };
+
+        let (params, returns) = self.dataflow(span, method.as_deref())?;
+        let name = unique_name(src, &format!("_{function_name}_sync"));
+
+        let stmts = span.statements();
+        let first = stmts[0];
+        let last = stmts[stmts.len() - 1];
+        let region_start = line_start(src, first.start_byte());
+        let region_end = line_end(src, last.end_byte());
+        let base = &src[region_start..first.start_byte()];
+        let helper_indent = format!("{def_indent}{unit}");
+
+        let mut helper = String::new();
+        helper.push_str(def_indent);
+        let annotations = self.parameter_annotations();
+        let mut signature: Vec<String> = method.iter().cloned().collect();
+        signature.extend(params.iter().map(|p| match annotations.get(p) {
+            Some(t) => format!("{p}: {t}"),
+            None => p.clone(),
+        }));
+        let ends_function = span.block.id() == body.id() && span.last + 1 == statements(body).len();
+        let returns_annotation = self
+            .function
+            .child_by_field_name("return_type")
+            .filter(|_| ends_function && span.first <= usize::from(self.is_docstring(body_first)))
+            .map(|t| format!(" -> {}", text(t, src)))
+            .unwrap_or_default();
+        helper.push_str(&format!(
+            "def {name}({}){returns_annotation}:{newline}",
+            signature.join(", ")
+        ));
+        helper.push_str(&reindent(
+            src,
+            &stmts,
+            region_start,
+            region_end,
+            base,
+            &helper_indent,
+            newline,
+        ));
+        let has_return = stmts.iter().any(|s| {
+            descendants(*s)
+                .iter()
+                .any(|n| n.kind() == "return_statement")
+        });
+        if !returns.is_empty() && !ends_function {
+            helper.push_str(&format!(
+                "{helper_indent}return {}{newline}",
+                returns.join(", ")
+            ));
+        }
+        // Two blank lines after a module-level function, one after a method or nested function.
+        let blank_lines = if def_indent.is_empty() { 2 } else { 1 };
+        helper.push_str(&newline.repeat(blank_lines));
+
+        let callee = match &method {
+            Some(receiver) => format!("{receiver}.{name}"),
+            None => name.clone(),
+        };
+        let mut call_args = vec![callee];
+        call_args.extend(params.iter().cloned());
+        let call = format!(
+            "await {}({})",
+            spelling.thread_callable(),
+            call_args.join(", ")
+        );
+        let line = if ends_function && has_return {
+            format!("return {call}")
+        } else if returns.is_empty() {
+            call
+        } else {
+            format!("{} = {call}", returns.join(", "))
+        };
+        let trailing = if src[..region_end].ends_with('\n') {
+            newline
+        } else {
+            ""
+        };
+        Some(Fix {
+            edits: vec![
+                Edit::insert(def_line, helper),
+                Edit::replace(region_start, region_end, format!("{base}{line}{trailing}")),
+            ],
+            needs: spelling.thread_needs(),
+        })
+    }
+
+    /// The annotation text of each annotated parameter of the async function.
+    fn parameter_annotations(&self) -> std::collections::HashMap<String, String> {
+        let mut out = std::collections::HashMap::new();
+        let Some(params) = self.function.child_by_field_name("parameters") else {
+            return out;
+        };
+        for p in named_children(params) {
+            let (name, annotation) = match p.kind() {
+                "typed_parameter" => (
+                    named_children(p)
+                        .into_iter()
+                        .find(|n| n.kind() == "identifier"),
+                    p.child_by_field_name("type"),
+                ),
+                "typed_default_parameter" => {
+                    (p.child_by_field_name("name"), p.child_by_field_name("type"))
+                }
+                _ => continue,
+            };
+            if let (Some(name), Some(annotation)) = (name, annotation) {
+                out.insert(
+                    text(name, self.src).to_string(),
+                    text(annotation, self.src).to_string(),
+                );
+            }
+        }
+        out
+    }
+
+    /// For a method: `Some(Some("self"))`; a plain function: `Some(None)`; static or class
+    /// methods are not supported (`None`).
+    fn method_receiver(&self, outer: Node<'t>) -> Option<Option<String>> {
+        let in_class = outer
+            .parent()
+            .filter(|p| p.kind() == "block")
+            .and_then(|b| b.parent())
+            .is_some_and(|c| c.kind() == "class_definition");
+        if !in_class {
+            return Some(None);
+        }
+        if outer.kind() == "decorated_definition" {
+            let decorated = named_children(outer)
+                .into_iter()
+                .filter(|n| n.kind() == "decorator")
+                .any(|d| {
+                    let t = text(d, self.src);
+                    t.contains("staticmethod") || t.contains("classmethod")
+                });
+            if decorated {
+                return None;
+            }
+        }
+        let params = self.function.child_by_field_name("parameters")?;
+        let first = *named_children(params).first()?;
+        let name = match first.kind() {
+            "identifier" => text(first, self.src),
+            "typed_parameter" => text(*named_children(first).first()?, self.src),
+            _ => return None,
+        };
+        Some(Some(name.to_string()))
+    }
+
+    /// Parameters (function names the region reads, first use first) and return values (names
+    /// it binds that the function reads elsewhere). `None` when a returned name may be unbound.
+    fn dataflow(
+        &self,
+        span: Span<'t>,
+        receiver: Option<&str>,
+    ) -> Option<(Vec<String>, Vec<String>)> {
+        let body = self.body()?;
+        let scope = self.function.id();
+        let stmts = span.statements();
+        let mut bound_inside: HashSet<String> = HashSet::new();
+        for s in &stmts {
+            bound_inside.extend(names_bound_in(*s, self.src));
+        }
+        let mut bound_outside: HashSet<String> = HashSet::new();
+        for s in statements(body) {
+            let encloses_span = s.start_byte() <= span.start() && span.end() <= s.end_byte();
+            if !span.contains(s) && !encloses_span {
+                bound_outside.extend(names_bound_in(s, self.src));
+            }
+        }
+        // Statements enclosing the region bind names too (`for x in ...:` around it).
+        let mut up = span.block;
+        while let Some(parent) = up.parent() {
+            if parent.id() == self.function.id() {
+                break;
+            }
+            if parent.kind() == "for_statement"
+                && let Some(left) = parent.child_by_field_name("left")
+            {
+                bound_outside.extend(identifiers(left, self.src).into_iter().map(|(n, _)| n));
+            }
+            if parent.kind() == "with_statement" || parent.kind() == "except_clause" {
+                for alias in descendants(parent) {
+                    if alias.kind() == "as_pattern_target" && !span.contains(alias) {
+                        bound_outside
+                            .extend(identifiers(alias, self.src).into_iter().map(|(n, _)| n));
+                    }
+                }
+            }
+            up = parent;
+        }
+        if let Some(params) = self.function.child_by_field_name("parameters") {
+            bound_outside.extend(
+                identifiers(params, self.src)
+                    .into_iter()
+                    .filter(|(_, node)| !is_default_value_part(*node, params))
+                    .map(|(n, _)| n),
+            );
+        }
+
+        let mut params: Vec<String> = Vec::new();
+        for s in &stmts {
+            for (name, node) in reads(*s, self.src) {
+                if Some(name.as_str()) == receiver || params.contains(&name) {
+                    continue;
+                }
+                if bound_outside.contains(&name)
+                    && self.resolver.binding_scope(&name, node) == Some(scope)
+                {
+                    params.push(name);
+                }
+            }
+        }
+
+        let mut read_outside: HashSet<String> = HashSet::new();
+        for (name, node) in identifiers(body, self.src) {
+            if !span.contains(node) {
+                read_outside.insert(name);
+            }
+        }
+        let mut returns: Vec<String> = Vec::new();
+        for s in &stmts {
+            for (name, _) in identifiers(*s, self.src) {
+                if bound_inside.contains(&name)
+                    && read_outside.contains(&name)
+                    && !returns.contains(&name)
+                {
+                    returns.push(name);
+                }
+            }
+        }
+        // A value leaving the region must not carry blocking work back to the loop: a lazy
+        // iterator or a generator made in the region would still be iterated there.
+        let carries = |expr: Node<'t>| {
+            let expr = crate::syntax::unparenthesize(expr);
+            expr.kind() == "generator_expression" || self.lazy.iter().any(|l| l.id() == expr.id())
+        };
+        let mut carrying: HashSet<String> = HashSet::new();
+        for s in &stmts {
+            for node in descendants(*s) {
+                if node.kind() == "assignment"
+                    && let (Some(left), Some(right)) = (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    )
+                    && carries(right)
+                {
+                    carrying.extend(identifiers(left, self.src).into_iter().map(|(n, _)| n));
+                }
+            }
+        }
+        if returns.iter().any(|r| carrying.contains(r)) {
+            return None;
+        }
+        for s in &stmts {
+            for ret in descendants(*s)
+                .into_iter()
+                .filter(|n| n.kind() == "return_statement")
+            {
+                let values: Vec<Node<'t>> = named_children(ret)
+                    .into_iter()
+                    .flat_map(|v| {
+                        if v.kind() == "expression_list" {
+                            named_children(v)
+                        } else {
+                            vec![v]
+                        }
+                    })
+                    .collect();
+                let escapes = values.iter().any(|v| {
+                    carries(*v)
+                        || (v.kind() == "identifier" && carrying.contains(text(*v, self.src)))
+                });
+                if escapes {
+                    return None;
+                }
+            }
+        }
+        // A returned name must be bound on every path through the region (or before it).
+        let definite: HashSet<String> = stmts
+            .iter()
+            .flat_map(|s| definitely_bound(*s, self.src))
+            .collect();
+        if returns
+            .iter()
+            .any(|r| !definite.contains(r) && !params.contains(r))
+        {
+            return None;
+        }
+        Some((params, returns))
+    }
+}
+
+/// Names bound by a statement on every path through it (plain statements and `with` bodies).
+fn definitely_bound(stmt: Node, src: &str) -> HashSet<String> {
+    match stmt.kind() {
+        "with_statement" => {
+            let mut out = HashSet::new();
+            for alias in descendants(stmt) {
+                if alias.kind() == "as_pattern_target" {
+                    out.extend(identifiers(alias, src).into_iter().map(|(n, _)| n));
+                }
+            }
+            if let Some(body) = stmt.child_by_field_name("body") {
+                for s in statements(body) {
+                    out.extend(definitely_bound(s, src));
+                }
+            }
+            out
+        }
+        "expression_statement" | "import_statement" | "import_from_statement" => {
+            names_bound_in(stmt, src)
+        }
+        "function_definition" | "class_definition" | "decorated_definition" => {
+            names_bound_in(stmt, src)
+        }
+        _ => HashSet::new(),
+    }
+}
+
+fn is_default_value_part(node: Node, params: Node) -> bool {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if parent.id() == params.id() {
+            return false;
+        }
+        if matches!(
+            parent.kind(),
+            "default_parameter" | "typed_default_parameter"
+        ) && (is_field(parent, "value", current) || is_field(parent, "type", current))
+        {
+            return true;
+        }
+        if parent.kind() == "typed_parameter" && is_field(parent, "type", current) {
+            return true;
+        }
+        current = parent;
+    }
+    false
+}
+
+fn within(node: Node, outer: Node) -> bool {
+    outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
+}
+
+/// Every node below `node`, nested function and class bodies excluded.
+fn descendants(node: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        out.push(n);
+        if n.id() != node.id()
+            && matches!(
+                n.kind(),
+                "function_definition" | "class_definition" | "lambda"
+            )
+        {
+            continue;
+        }
+        stack.extend(children(n));
+    }
+    out
+}
+
+fn calls_in(node: Node) -> Vec<Node> {
+    descendants(node)
+        .into_iter()
+        .filter(|n| n.kind() == "call")
+        .collect()
+}
+
+/// `await`, `yield`, `async for`/`async with` (outside nested functions).
+fn has_async_parts(node: Node) -> bool {
+    descendants(node).into_iter().any(|n| match n.kind() {
+        "await" | "yield" => true,
+        "for_statement" | "with_statement" | "for_in_clause" => {
+            children(n).iter().any(|c| c.kind() == "async")
+        }
+        _ => false,
+    })
+}
+
+/// The loop a `break`/`continue` belongs to; a loop's `else:` clause belongs to the loop around it.
+fn enclosing_loop(node: Node) -> Option<Node> {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "for_statement" | "while_statement" if !is_field(parent, "alternative", current) => {
+                return Some(parent);
+            }
+            "function_definition" | "class_definition" | "lambda" => return None,
+            _ => current = parent,
+        }
+    }
+    None
+}
+
+/// Identifier nodes that name variables (not attribute or keyword-argument names).
+fn identifiers<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" {
+            let parent = n.parent();
+            let attr_name =
+                parent.is_some_and(|p| p.kind() == "attribute" && is_field(p, "attribute", n));
+            let kw_name =
+                parent.is_some_and(|p| p.kind() == "keyword_argument" && is_field(p, "name", n));
+            if !attr_name && !kw_name {
+                out.push((text(n, src).to_string(), n));
+            }
+        }
+        let mut kids = children(n);
+        kids.reverse();
+        stack.extend(kids);
+    }
+    out
+}
+
+/// Identifiers read in a statement, in source order (binding targets excluded, except the
+/// target of an augmented assignment, which is read too).
+fn reads<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
+    identifiers(node, src)
+        .into_iter()
+        .filter(|(_, n)| !is_binding_target(*n))
+        .collect()
+}
+
+fn is_binding_target(ident: Node) -> bool {
+    let mut current = ident;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "attribute" | "subscript" => return false,
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "list_splat_pattern"
+            | "parenthesized_expression"
+            | "tuple"
+            | "list" => current = parent,
+            "assignment" => return is_field(parent, "left", current),
+            "for_statement" | "for_in_clause" => return is_field(parent, "left", current),
+            "as_pattern_target" => return true,
+            "named_expression" => return is_field(parent, "name", current),
+            "function_definition" | "class_definition" => return is_field(parent, "name", current),
+            "parameters"
+            | "lambda_parameters"
+            | "default_parameter"
+            | "typed_parameter"
+            | "typed_default_parameter" => {
+                return !(is_field(parent, "value", current));
+            }
+            "import_statement" | "import_from_statement" | "aliased_import" | "dotted_name" => {
+                return true;
+            }
+            "global_statement" | "nonlocal_statement" => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn line_start(src: &str, at: usize) -> usize {
+    src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The index just past the end of the line holding `at` (after its newline).
+fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find('\n').map_or(src.len(), |i| at + i + 1)
+}
+
+/// The region's lines with `base` indentation swapped for `indent`; lines inside multi-line
+/// strings are kept as they are.
+fn reindent(
+    src: &str,
+    stmts: &[Node],
+    start: usize,
+    end: usize,
+    base: &str,
+    indent: &str,
+    newline: &str,
+) -> String {
+    let mut protected: HashSet<usize> = HashSet::new();
+    for s in stmts {
+        for n in descendants(*s) {
+            if n.kind() == "string" && n.end_position().row > n.start_position().row {
+                protected.extend(n.start_position().row + 1..=n.end_position().row);
+            }
+        }
+    }
+    let first_row = stmts.first().map_or(0, |s| s.start_position().row);
+    let mut out = String::new();
+    let region = &src[start..end];
+    for (offset, line) in region.split_inclusive('\n').enumerate() {
+        let row = first_row + offset;
+        let content = line.trim_end_matches(['\r', '\n']);
+        if protected.contains(&row) {
+            out.push_str(line);
+            continue;
+        }
+        if content.trim().is_empty() {
+            out.push_str(newline);
+            continue;
+        }
+        match content.strip_prefix(base) {
+            Some(rest) => {
+                out.push_str(indent);
+                out.push_str(rest);
+            }
+            None => out.push_str(content),
+        }
+        out.push_str(newline);
+    }
+    out
+}
+
+/// `_name_sync`, or `_name_sync_2`, … when the module already uses that name.
+fn unique_name(src: &str, base: &str) -> String {
+    let used = |candidate: &str| {
+        src.match_indices(candidate).any(|(i, _)| {
+            let after = src[i + candidate.len()..].chars().next();
+            let before = src[..i].chars().next_back();
+            !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    if !used(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|c| !used(c))
+        .unwrap_or_else(|| base.to_string())
+}
