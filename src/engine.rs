@@ -190,7 +190,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions) -> Analysis {
         .filter(|f| !suppressions.is_suppressed(f.node, &catalog.rules[f.rule]))
         .collect();
     let spelling = Spelling::for_module(&resolver, options.runtime);
-    let planned = plan(findings, &resolver, catalog, &spelling);
+    let planned = plan(findings, &resolver, catalog, &spelling, options.strategy);
     let mut fixes: Vec<Fix> = Vec::new();
     for p in &planned {
         if let Some(fix) = &p.fix

@@ -715,10 +715,27 @@ impl<'t> Extractor<'_, 't> {
             );
         }
 
+        // A name is a parameter when the region may read it before binding it: its first
+        // occurrence in the region (in source order) is a read.
+        let mut first_is_binding: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        for s in &stmts {
+            for (name, node) in identifiers(*s, self.src) {
+                if seen.insert(name.clone())
+                    && is_binding_target(node)
+                    && !is_augmented_target(node)
+                {
+                    first_is_binding.insert(name);
+                }
+            }
+        }
         let mut params: Vec<String> = Vec::new();
         for s in &stmts {
             for (name, node) in reads(*s, self.src) {
-                if Some(name.as_str()) == receiver || params.contains(&name) {
+                if Some(name.as_str()) == receiver
+                    || params.contains(&name)
+                    || first_is_binding.contains(&name)
+                {
                     continue;
                 }
                 if bound_outside.contains(&name)
@@ -941,6 +958,12 @@ fn reads<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
         .into_iter()
         .filter(|(_, n)| !is_binding_target(*n))
         .collect()
+}
+
+fn is_augmented_target(ident: Node) -> bool {
+    ident
+        .parent()
+        .is_some_and(|p| p.kind() == "augmented_assignment" && is_field(p, "left", ident))
 }
 
 fn is_binding_target(ident: Node) -> bool {

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod extract;
 pub mod find;
 pub mod imports;
+pub mod native_files;
 pub mod plan;
 pub mod report;
 pub mod resolve;

@@ -150,6 +150,7 @@ pub fn plan<'t>(
     resolver: &Resolver<'t>,
     catalog: &Catalog,
     spelling: &Spelling,
+    strategy: Strategy,
 ) -> Vec<Planned<'t>> {
     let src = resolver.src();
     let mut planned: Vec<Planned<'t>> = findings
@@ -184,6 +185,12 @@ pub fn plan<'t>(
                 "shares a generator expression with a call that cannot be offloaded".to_string(),
             );
         }
+    }
+    // Native file I/O first (aiofiles runs on asyncio only, and is a third-party library that
+    // `--strategy thread` does not use); helpers take what is left.
+    if strategy == Strategy::Auto && spelling.runtime == Runtime::Asyncio {
+        let aiofiles = crate::native_files::AiofilesName::for_module(resolver);
+        crate::native_files::use_aiofiles(&mut planned, resolver, &aiofiles);
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);
     planned
