@@ -119,6 +119,12 @@ const SAFE_METHODS: &[&str] = &[
     "count",
     "index",
     "partition",
+    "sort",
+    "pop",
+    "add",
+    "insert",
+    "setdefault",
+    "discard",
 ];
 
 /// Statements `first..=last` of one block.
@@ -160,7 +166,7 @@ pub fn extract_helpers<'t>(
 ) {
     let mut functions: Vec<Node<'t>> = Vec::new();
     for p in planned.iter() {
-        if p.kind == FixKind::Manual
+        if p.kind != FixKind::Native
             && !functions
                 .iter()
                 .any(|f| f.id() == p.finding.function_node.id())
@@ -180,11 +186,18 @@ pub fn extract_helpers<'t>(
             .filter(|p| p.finding.lazy && p.finding.function_node.id() == function.id())
             .map(|p| p.finding.node)
             .collect();
-        let anchors: Vec<Node<'t>> = planned
+        let mut anchors: Vec<Node<'t>> = planned
             .iter()
             .filter(|p| p.kind == FixKind::Manual && p.finding.function_node.id() == function.id())
             .map(|p| p.finding.node)
             .collect();
+        let offloaded: Vec<Node<'t>> = planned
+            .iter()
+            .filter(|p| p.kind == FixKind::Thread && p.finding.function_node.id() == function.id())
+            .map(|p| p.finding.node)
+            .collect();
+        anchors.extend(blocking_runs(function, &offloaded));
+        anchors.sort_by_key(|n| n.start_byte());
         let extractor = Extractor {
             resolver,
             src: resolver.src(),
@@ -217,6 +230,48 @@ pub fn extract_helpers<'t>(
             }
         }
     }
+}
+
+/// Statements in a row that do nothing but one blocking call each (`shutil.rmtree(d)`,
+/// `names = os.listdir(d)`): from this many on, one helper reads better than a `to_thread`
+/// per line, and keeps the run from interleaving with other tasks.
+const RUN_LENGTH: usize = 3;
+
+/// The first call of every run of [`RUN_LENGTH`] or more such statements in the function.
+fn blocking_runs<'t>(function: Node<'t>, offloaded: &[Node<'t>]) -> Vec<Node<'t>> {
+    let only_blocks = |stmt: Node<'t>| -> Option<Node<'t>> {
+        if stmt.kind() != "expression_statement" {
+            return None;
+        }
+        let mut expr = *named_children(stmt).first()?;
+        if expr.kind() == "assignment" {
+            expr = expr.child_by_field_name("right")?;
+        }
+        offloaded.iter().find(|o| o.id() == expr.id()).copied()
+    };
+    let mut out = Vec::new();
+    for block in descendants(function)
+        .into_iter()
+        .filter(|n| n.kind() == "block")
+    {
+        let mut run: Vec<Node<'t>> = Vec::new();
+        for stmt in statements(block)
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::once(None))
+        {
+            match stmt.and_then(only_blocks) {
+                Some(call) => run.push(call),
+                None => {
+                    if run.len() >= RUN_LENGTH {
+                        out.push(run[0]);
+                    }
+                    run.clear();
+                }
+            }
+        }
+    }
+    out
 }
 
 struct Extractor<'r, 't> {
