@@ -206,20 +206,44 @@ pub fn extract_helpers<'t>(
             lazy: &lazy,
         };
         let mut spans: Vec<Span<'t>> = Vec::new();
+        let mut refused: Vec<(Node<'t>, String)> = Vec::new();
         for &anchor in &anchors {
             if spans.iter().any(|s| s.contains(anchor)) {
                 continue;
             }
-            if let Some(span) = extractor.region_for(anchor) {
-                spans.retain(|s| !(span.start() <= s.start() && s.end() <= span.end()));
-                spans.push(span);
+            match extractor.region_for(anchor) {
+                Ok(span) => {
+                    spans.retain(|s| !(span.start() <= s.start() && s.end() <= span.end()));
+                    spans.push(span);
+                }
+                Err(why) => refused.push((anchor, why)),
+            }
+        }
+        // Say why a `manual` finding was not moved to a helper.
+        for p in planned.iter_mut() {
+            if p.kind == FixKind::Manual
+                && let Some((_, why)) = refused.iter().find(|(a, _)| a.id() == p.finding.node.id())
+                && let Some(reason) = &mut p.reason
+            {
+                reason.push_str(&format!("; not moved to a helper: {why}"));
             }
         }
         // One helper per function per round: later regions get theirs in the next round.
         spans.sort_by_key(|s| s.start());
         for span in spans.into_iter().take(1) {
-            let Some(fix) = extractor.helper_fix(span, spelling) else {
-                continue;
+            let fix = match extractor.helper_fix(span, spelling) {
+                Ok(fix) => fix,
+                Err(why) => {
+                    for p in planned.iter_mut() {
+                        if p.kind == FixKind::Manual
+                            && span.contains(p.finding.node)
+                            && let Some(reason) = &mut p.reason
+                        {
+                            reason.push_str(&format!("; not moved to a helper: {why}"));
+                        }
+                    }
+                    continue;
+                }
             };
             for p in planned.iter_mut() {
                 if p.finding.function_node.id() == function.id() && span.contains(p.finding.node) {
@@ -313,11 +337,18 @@ impl<'t> Extractor<'_, 't> {
 
     /// The region a `manual` finding needs: its statement, grown over the uses of a resource it
     /// binds, over neighbouring blocking statements, and out of enclosing statements it fills.
-    fn region_for(&self, anchor: Node<'t>) -> Option<Span<'t>> {
-        let mut span = self.statement_span(anchor)?;
+    fn region_for(&self, anchor: Node<'t>) -> Result<Span<'t>, String> {
+        let mut span = self
+            .statement_span(anchor)
+            .ok_or_else(|| "the call is not in a statement of the function body".to_string())?;
         span = self.grow_over_resource(span);
-        if !self.is_safe_anchor(&span) {
-            return None;
+        if span.statements().into_iter().any(has_async_parts) {
+            return Err("the block awaits or yields".to_string());
+        }
+        if let Some(call) = self.loop_bound_call(&span) {
+            return Err(format!(
+                "the block calls `{call}`, which belongs to the event loop"
+            ));
         }
         loop {
             span = self.grow_over_blocking(span);
@@ -327,7 +358,10 @@ impl<'t> Extractor<'_, 't> {
             }
         }
         span = self.grow_to_whole_body(span);
-        self.is_legal(&span).then_some(span)
+        match self.refusal(&span) {
+            Some(why) => Err(why),
+            None => Ok(span),
+        }
     }
 
     /// `conn = sqlite3.connect(db)` … the last statement of the block that uses `conn` (or a
@@ -476,35 +510,42 @@ impl<'t> Extractor<'_, 't> {
         })
     }
 
-    /// No call in the region is tied to the event loop.
-    fn is_safe_anchor(&self, span: &Span<'t>) -> bool {
-        span.statements().into_iter().all(|s| {
-            calls_in(s).into_iter().all(|call| {
+    /// A call in the region that is tied to the event loop, if any.
+    fn loop_bound_call(&self, span: &Span<'t>) -> Option<String> {
+        for s in span.statements() {
+            for call in calls_in(s) {
                 let Some(callee) = call.child_by_field_name("function") else {
-                    return true;
+                    continue;
                 };
-                if let Some(q) = self.resolver.qualified_name(callee)
-                    && ["asyncio.", "anyio.", "trio."]
+                let tied = match self.resolver.qualified_name(callee) {
+                    Some(q) => ["asyncio.", "anyio.", "trio."]
                         .iter()
-                        .any(|p| q.starts_with(p))
-                {
-                    return false;
+                        .any(|p| q.starts_with(p)),
+                    None => {
+                        callee.kind() == "attribute"
+                            && callee
+                                .child_by_field_name("attribute")
+                                .is_some_and(|a| LOOP_AFFINE_METHODS.contains(&text(a, self.src)))
+                    }
+                };
+                if tied {
+                    return Some(text(callee, self.src).to_string());
                 }
-                !(callee.kind() == "attribute"
-                    && callee
-                        .child_by_field_name("attribute")
-                        .is_some_and(|a| LOOP_AFFINE_METHODS.contains(&text(a, self.src))))
-            })
-        })
+            }
+        }
+        None
     }
 
-    fn is_legal(&self, span: &Span<'t>) -> bool {
+    /// Why the region cannot be extracted, or `None` when it can.
+    fn refusal(&self, span: &Span<'t>) -> Option<String> {
         let stmts = span.statements();
-        if stmts
-            .iter()
-            .any(|s| has_async_parts(*s) || !self.is_safe_anchor(span))
-        {
-            return false;
+        if stmts.iter().any(|s| has_async_parts(*s)) {
+            return Some("the block awaits or yields".to_string());
+        }
+        if let Some(call) = self.loop_bound_call(span) {
+            return Some(format!(
+                "the block calls `{call}`, which belongs to the event loop"
+            ));
         }
         // A thread-bound value (a sqlite3 connection) must be made inside the region.
         let mut bound_inside: HashSet<String> = HashSet::new();
@@ -522,7 +563,10 @@ impl<'t> Extractor<'_, 't> {
                     && let Some(typed) = self.resolver.type_of(node)
                     && self.resolver.is_thread_bound(&typed)
                 {
-                    return false;
+                    return Some(format!(
+                        "`{}` was made outside the block, in another thread",
+                        text(node, self.src)
+                    ));
                 }
             }
         }
@@ -531,14 +575,20 @@ impl<'t> Extractor<'_, 't> {
         for s in &stmts {
             for node in descendants(*s) {
                 match node.kind() {
-                    "return_statement" if !ends_function => return false,
+                    "return_statement" if !ends_function => {
+                        return Some(
+                            "a `return` in the block does not end the function".to_string(),
+                        );
+                    }
                     "break_statement" | "continue_statement" => {
                         let target = node.parent().and_then(|_| enclosing_loop(node));
                         if target.is_none_or(|l| !span.contains(l)) {
-                            return false;
+                            return Some(format!("`{}` leaves the block", text(node, self.src)));
                         }
                     }
-                    "global_statement" | "nonlocal_statement" => return false,
+                    "global_statement" | "nonlocal_statement" => {
+                        return Some("the block declares `global`/`nonlocal` names".to_string());
+                    }
                     _ => {}
                 }
             }
@@ -549,26 +599,39 @@ impl<'t> Extractor<'_, 't> {
         let before = &self.src[line_start(self.src, first.start_byte())..first.start_byte()];
         let after_end = line_end(self.src, last.end_byte());
         let after = self.src[last.end_byte()..after_end].trim();
-        before.trim().is_empty() && (after.is_empty() || after.starts_with('#'))
+        if before.trim().is_empty() && (after.is_empty() || after.starts_with('#')) {
+            None
+        } else {
+            Some("the block shares a line with other statements".to_string())
+        }
     }
 
     /// The edits: the helper above the async function, the region replaced by one call.
-    fn helper_fix(&self, span: Span<'t>, spelling: &Spelling) -> Option<Fix> {
+    fn helper_fix(&self, span: Span<'t>, spelling: &Spelling) -> Result<Fix, String> {
+        let shape = || "the function has an unusual shape".to_string();
         let src = self.src;
-        let function_name = text(self.function.child_by_field_name("name")?, src);
+        let function_name = text(
+            self.function
+                .child_by_field_name("name")
+                .ok_or_else(shape)?,
+            src,
+        );
         let outer = match self.function.parent() {
             Some(p) if p.kind() == "decorated_definition" => p,
             _ => self.function,
         };
-        let method = self.method_receiver(outer)?;
+        let method = self
+            .method_receiver(outer)
+            .ok_or_else(|| "helpers for static and class methods are not supported".to_string())?;
         let def_line = line_start(src, outer.start_byte());
         let def_indent = &src[def_line..outer.start_byte()];
-        let body = self.body()?;
-        let body_first = *statements(body).first()?;
+        let body = self.body().ok_or_else(shape)?;
+        let body_first = *statements(body).first().ok_or_else(shape)?;
         let body_indent = &src[line_start(src, body_first.start_byte())..body_first.start_byte()];
         let unit = body_indent
             .strip_prefix(def_indent)
-            .filter(|u| !u.is_empty())?;
+            .filter(|u| !u.is_empty())
+            .ok_or_else(shape)?;
         let newline = if src.contains("\r\n") { "\r\n" } else { "\n" };
 
         let (params, returns) = self.dataflow(span, method.as_deref())?;
@@ -648,7 +711,7 @@ impl<'t> Extractor<'_, 't> {
         } else {
             ""
         };
-        Some(Fix {
+        Ok(Fix {
             edits: vec![
                 Edit::insert(def_line, helper),
                 Edit::replace(region_start, region_end, format!("{base}{line}{trailing}")),
@@ -725,8 +788,10 @@ impl<'t> Extractor<'_, 't> {
         &self,
         span: Span<'t>,
         receiver: Option<&str>,
-    ) -> Option<(Vec<String>, Vec<String>)> {
-        let body = self.body()?;
+    ) -> Result<(Vec<String>, Vec<String>), String> {
+        let body = self
+            .body()
+            .ok_or_else(|| "the function has no body".to_string())?;
         let scope = self.function.id();
         let stmts = span.statements();
         let mut bound_inside: HashSet<String> = HashSet::new();
@@ -839,7 +904,9 @@ impl<'t> Extractor<'_, 't> {
             }
         }
         if returns.iter().any(|r| carrying.contains(r)) {
-            return None;
+            return Err(
+                "a lazy iterator or generator made in the block would be used after it".to_string(),
+            );
         }
         for s in &stmts {
             for ret in descendants(*s)
@@ -861,7 +928,10 @@ impl<'t> Extractor<'_, 't> {
                         || (v.kind() == "identifier" && carrying.contains(text(*v, self.src)))
                 });
                 if escapes {
-                    return None;
+                    return Err(
+                        "a lazy iterator or generator made in the block would be used after it"
+                            .to_string(),
+                    );
                 }
             }
         }
@@ -874,9 +944,9 @@ impl<'t> Extractor<'_, 't> {
             .iter()
             .any(|r| !definite.contains(r) && !params.contains(r))
         {
-            return None;
+            return Err("a name the block sets may be unbound after it".to_string());
         }
-        Some((params, returns))
+        Ok((params, returns))
     }
 }
 

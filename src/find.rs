@@ -351,10 +351,7 @@ fn match_iteration<'t>(
         rule: entry.rule,
         call: format!("{}.__iter__", typed.name),
         matched: Matched::Iteration,
-        manual_reason: Some(
-            "iterating it blocks on every step: the loop must move to a helper function (or an async iterator)"
-                .to_string(),
-        ),
+        manual_reason: Some("iterating it blocks on every step".to_string()),
     })
 }
 
