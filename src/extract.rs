@@ -231,6 +231,19 @@ pub fn extract_helpers<'t>(
         // One helper per function per round: later regions get theirs in the next round.
         spans.sort_by_key(|s| s.start());
         for span in spans.into_iter().take(1) {
+            // One statement that is just one blocking call: the plain thread fix reads better.
+            if let Some(call) = extractor.single_call(span)
+                && let Some(fix) = crate::plan::offload_call(call, spelling, resolver.src())
+            {
+                for p in planned.iter_mut() {
+                    if p.finding.node.id() == call.id() {
+                        p.kind = FixKind::Thread;
+                        p.reason = None;
+                        p.fix = Some(fix.clone());
+                    }
+                }
+                continue;
+            }
             let fix = match extractor.helper_fix(span, spelling) {
                 Ok(fix) => fix,
                 Err(why) => {
@@ -311,6 +324,24 @@ struct Extractor<'r, 't> {
 impl<'t> Extractor<'_, 't> {
     fn body(&self) -> Option<Node<'t>> {
         self.function.child_by_field_name("body")
+    }
+
+    /// The call, when the span is one statement that is nothing but one blocking call
+    /// (`x = open(p)`, `self.f = open(p)`, `os.remove(p)`).
+    fn single_call(&self, span: Span<'t>) -> Option<Node<'t>> {
+        if span.first != span.last {
+            return None;
+        }
+        let stmt = statements(span.block)[span.first];
+        if stmt.kind() != "expression_statement" {
+            return None;
+        }
+        let mut expr = *named_children(stmt).first()?;
+        if expr.kind() == "assignment" {
+            expr = expr.child_by_field_name("right")?;
+        }
+        let inside: Vec<&Node<'t>> = self.findings.iter().filter(|f| within(**f, stmt)).collect();
+        (expr.kind() == "call" && inside.len() == 1 && inside[0].id() == expr.id()).then_some(expr)
     }
 
     /// The statement holding `node` in a block of this function, as a one-statement span.

@@ -384,6 +384,11 @@ fn sleep_fix(call: Node, spelling: &Spelling) -> Option<Fix> {
     })
 }
 
+/// The thread fix of one call, `f(a)` → `await asyncio.to_thread(f, a)`.
+pub(crate) fn offload_call(call: Node, spelling: &Spelling, src: &str) -> Option<Fix> {
+    thread_fix(call, ArgsMode::List, spelling, src)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ArgsMode {
     /// `f(a, b)`
