@@ -3,7 +3,8 @@
 //!
 //! The pipeline, one module per stage: [`discover`] files → [`source`] read/decode →
 //! [`syntax`] parse → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
-//! → [`edits`] apply (with [`imports`]) → [`verify`] → [`report`] / [`diff`] / [`write`].
+//! (with [`native_files`] and [`extract`]) → [`edits`] apply (with [`imports`]) → [`verify`] →
+//! [`report`] / [`diff`] / [`write`].
 //! [`engine`] runs one file through it; [`cli`] drives many.
 
 pub mod catalog;
