@@ -23,7 +23,9 @@ use tree_sitter::Node;
 use crate::edits::{Edit, Fix};
 use crate::plan::{FixKind, Planned, Spelling};
 use crate::resolve::{Resolver, names_bound_in};
-use crate::syntax::{children, is_field, named_children, text};
+use crate::syntax::{
+    children, indent_unit, is_field, line_end, line_start, named_children, newline_of, text, within,
+};
 
 /// Method names of objects bound to the event loop: calling them from a worker thread is a bug.
 const LOOP_AFFINE_METHODS: &[&str] = &[
@@ -658,12 +660,8 @@ impl<'t> Extractor<'_, 't> {
         let def_indent = &src[def_line..outer.start_byte()];
         let body = self.body().ok_or_else(shape)?;
         let body_first = *statements(body).first().ok_or_else(shape)?;
-        let body_indent = &src[line_start(src, body_first.start_byte())..body_first.start_byte()];
-        let unit = body_indent
-            .strip_prefix(def_indent)
-            .filter(|u| !u.is_empty())
-            .ok_or_else(shape)?;
-        let newline = if src.contains("\r\n") { "\r\n" } else { "\n" };
+        let unit = indent_unit(src, self.function).ok_or_else(shape)?;
+        let newline = newline_of(src);
 
         let (params, returns) = self.dataflow(span, method.as_deref())?;
         let name = unique_name(src, &format!("_{function_name}_sync"));
@@ -1029,10 +1027,6 @@ fn is_default_value_part(node: Node, params: Node) -> bool {
     false
 }
 
-fn within(node: Node, outer: Node) -> bool {
-    outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
-}
-
 /// Every node below `node`, nested function and class bodies excluded.
 fn descendants(node: Node) -> Vec<Node> {
     let mut out = Vec::new();
@@ -1154,15 +1148,6 @@ fn is_binding_target(ident: Node) -> bool {
         }
     }
     false
-}
-
-fn line_start(src: &str, at: usize) -> usize {
-    src[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The index just past the end of the line holding `at` (after its newline).
-fn line_end(src: &str, at: usize) -> usize {
-    src[at..].find('\n').map_or(src.len(), |i| at + i + 1)
 }
 
 /// The region's lines with `base` indentation swapped for `indent`; lines inside multi-line

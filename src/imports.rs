@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use crate::edits::Edit;
-use crate::syntax::{children, import_query, named_children, text};
+use crate::syntax::{children, import_query, line_start, named_children, text};
 
 /// Edits adding `import <module>` for each module, placed after the docstring and
 /// `from __future__` imports, in alphabetical position among the first run of plain imports.
@@ -98,10 +98,6 @@ fn first_module<'s>(import: Node, src: &'s str) -> &'s str {
         item
     };
     text(name, src)
-}
-
-fn line_start(src: &str, at: usize) -> usize {
-    src[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// An insertion at the start of the line after the one holding `at`.

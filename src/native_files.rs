@@ -14,7 +14,10 @@ use tree_sitter::Node;
 use crate::edits::{Edit, Fix};
 use crate::plan::{FixKind, Planned};
 use crate::resolve::Resolver;
-use crate::syntax::{children, is_field, named_children, text, unparenthesize};
+use crate::syntax::{
+    children, indent_unit, is_field, named_children, needs_parentheses, newline_of, text,
+    unparenthesize,
+};
 
 const AWAITED_METHODS: &[&str] = &[
     "read",
@@ -406,15 +409,6 @@ fn json_use<'t>(
     }
 }
 
-fn needs_parentheses(call: Node) -> bool {
-    call.parent().is_some_and(|p| match p.kind() {
-        "attribute" => is_field(p, "object", call),
-        "subscript" => is_field(p, "value", call),
-        "call" => is_field(p, "function", call),
-        _ => false,
-    })
-}
-
 fn open_paren(call: Node) -> &'static str {
     if needs_parentheses(call) { "(" } else { "" }
 }
@@ -528,7 +522,7 @@ fn convert_statement<'t>(
         return None;
     }
     let unit = indent_unit(src, function)?;
-    let newline = if src.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = newline_of(src);
     let before = &src[statement.start_byte()..use_start];
     let after = &src[use_end..statement.end_byte()];
     let new_statement = format!(
@@ -568,21 +562,4 @@ fn free_name(resolver: &Resolver, function: Node) -> String {
         .chain((2..).map(|i| format!("f{i}")))
         .find(|n| !used(n) && !resolver.module_binds(n))
         .unwrap_or_else(|| "f".to_string())
-}
-
-/// The indentation one level deeper than the function's body uses, relative to it.
-fn indent_unit(src: &str, function: Node) -> Option<String> {
-    let body = function.child_by_field_name("body")?;
-    let first = *named_children(body).first()?;
-    let body_indent =
-        &src[src[..first.start_byte()].rfind('\n').map_or(0, |i| i + 1)..first.start_byte()];
-    let def_start = match function.parent() {
-        Some(p) if p.kind() == "decorated_definition" => p.start_byte(),
-        _ => function.start_byte(),
-    };
-    let def_indent = &src[src[..def_start].rfind('\n').map_or(0, |i| i + 1)..def_start];
-    body_indent
-        .strip_prefix(def_indent)
-        .filter(|u| !u.is_empty())
-        .map(str::to_string)
 }

@@ -16,7 +16,7 @@ use crate::catalog::{Catalog, EntryFix, Scope};
 use crate::edits::{Edit, Fix};
 use crate::find::{Finding, Matched};
 use crate::resolve::Resolver;
-use crate::syntax::{is_field, named_children};
+use crate::syntax::{is_field, named_children, needs_parentheses, within};
 
 /// The kind of fix a finding gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -235,10 +235,6 @@ fn group_chains(planned: &mut [Planned], spelling: &Spelling) {
     }
 }
 
-fn within(node: Node, outer: Node) -> bool {
-    outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
-}
-
 /// `x.a().b()` → `await asyncio.to_thread(lambda: x.a().b())`.
 fn lambda_fix(call: Node, spelling: &Spelling) -> Fix {
     let parens = needs_parentheses(call);
@@ -352,17 +348,6 @@ fn consumer_of(genexp: Node) -> Option<(Node, bool)> {
         return (call.kind() == "call").then_some((call, false));
     }
     None
-}
-
-/// Whether the call's value is the object of `.attr`, `[i]` or `(...)` and so needs
-/// parentheses once awaited.
-fn needs_parentheses(call: Node) -> bool {
-    call.parent().is_some_and(|p| match p.kind() {
-        "attribute" => is_field(p, "object", call),
-        "subscript" => is_field(p, "value", call),
-        "call" => is_field(p, "function", call),
-        _ => false,
-    })
 }
 
 fn sleep_fix(call: Node, spelling: &Spelling) -> Option<Fix> {

@@ -122,6 +122,53 @@ pub fn is_comprehension(kind: &str) -> bool {
     )
 }
 
+/// Whether `node` lies within `outer` (byte ranges).
+pub fn within(node: Node, outer: Node) -> bool {
+    outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
+}
+
+/// The byte offset where the line holding `at` starts.
+pub fn line_start(src: &str, at: usize) -> usize {
+    src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The byte offset just past the end of the line holding `at` (after its newline).
+pub fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find('\n').map_or(src.len(), |i| at + i + 1)
+}
+
+/// Whether a call's value is the object of `.attr`, `[i]` or `(...)`, and so needs parentheses
+/// once awaited (`(await f()).attr`, never `await f().attr`).
+pub fn needs_parentheses(call: Node) -> bool {
+    call.parent().is_some_and(|p| match p.kind() {
+        "attribute" => is_field(p, "object", call),
+        "subscript" => is_field(p, "value", call),
+        "call" => is_field(p, "function", call),
+        _ => false,
+    })
+}
+
+/// The line ending text inserted by the fixes should use: the file's own.
+pub fn newline_of(src: &str) -> &'static str {
+    if src.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// One level of indentation as the function writes it: its body's indentation less its own.
+pub fn indent_unit(src: &str, function: Node) -> Option<String> {
+    let body = function.child_by_field_name("body")?;
+    let first = *named_children(body).first()?;
+    let body_indent = &src[line_start(src, first.start_byte())..first.start_byte()];
+    let def_start = match function.parent() {
+        Some(p) if p.kind() == "decorated_definition" => p.start_byte(),
+        _ => function.start_byte(),
+    };
+    let def_indent = &src[line_start(src, def_start)..def_start];
+    body_indent
+        .strip_prefix(def_indent)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
