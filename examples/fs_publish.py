@@ -28,6 +28,7 @@ async def main() -> None:
     print("published:", await publish(dest))
     print("first entry:", sorted(os.listdir(dest))[0])
     print("html files:", [os.path.basename(p) for p in sorted(glob.glob(os.path.join(dest, "*.html")))])
+    print("only html file:", os.path.basename(glob.glob(os.path.join(dest, "*.html"))[0]))
     print("app.js bytes:", os.stat(os.path.join(dest, "assets", "app.js")).st_size)
     os.remove(os.path.join(dest, "site.css"))
     print("after removal:", len(os.listdir(dest)), "entries")

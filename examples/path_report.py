@@ -20,6 +20,14 @@ async def describe(name: str) -> str:
     return f"{name}: {size} bytes, file={osp.isfile(path)}"
 
 
+async def polls_until_present(path: str, tries: int) -> int:
+    waited = 0
+    while not osp.exists(path) and waited < tries:
+        waited += 1
+        await asyncio.sleep(0.001)
+    return waited
+
+
 async def main() -> None:
     paths = [osp.join(SCRATCH, n) for n in NAMES]
     present = [p for p in paths if osp.exists(p)]
@@ -29,6 +37,8 @@ async def main() -> None:
     print(f"scratch is a folder: {osp.isdir(SCRATCH)}")
     for line in await asyncio.gather(*(describe(n) for n in NAMES)):
         print(line)
+    print("polls for alpha:", await polls_until_present(paths[0], 3))
+    print("polls for missing:", await polls_until_present(paths[3], 3))
 
 
 if __name__ == "__main__":
