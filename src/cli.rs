@@ -17,7 +17,8 @@ use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
 use crate::plan::Strategy;
 use crate::report::{
-    FileResult, Style, check_json, check_text, display_path, errors, finding_line, plural, summary,
+    FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
+    finding_line, plural, summary,
 };
 use crate::rules;
 use crate::settings::{Configs, Options, RuntimeChoice};
@@ -64,6 +65,10 @@ enum RulesFormat {
 enum OutputFormat {
     Text,
     Json,
+    /// SARIF 2.1.0 (code-scanning tools).
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -175,7 +180,7 @@ fn run(cli: Cli) -> Result<u8> {
         },
         Command::Check(args) => {
             let stdin = is_stdin(&args.common.paths)?;
-            let results = collect(&args.common, stdin.as_deref(), catalog, Mode::Check)?;
+            let results = collect(&args.common, stdin.as_deref(), catalog.clone(), Mode::Check)?;
             let style = Style {
                 color: use_color(args.common.color),
             };
@@ -187,6 +192,8 @@ fn run(cli: Cli) -> Result<u8> {
                     }
                 }
                 OutputFormat::Json => print!("{}", check_json(&results)),
+                OutputFormat::Sarif => print!("{}", check_sarif(&results, &catalog)),
+                OutputFormat::Github => print!("{}", check_github(&results)),
             }
             report_errors(&results);
             let found = results

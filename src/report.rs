@@ -147,3 +147,130 @@ pub fn errors(results: &[FileResult]) -> Vec<String> {
         })
         .collect()
 }
+
+/// SARIF 2.1.0: one run, every rule of the catalog in `tool.driver.rules`, one result per
+/// finding; paths relative to the working directory (`%SRCROOT%`), columns in code points.
+pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) -> String {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = catalog
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.id,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": format!("{} Fix: {}", r.summary, r.fix)},
+                "help": {"text": r.doc, "markdown": r.doc},
+                "defaultConfiguration": {"level": "warning"},
+                "properties": {"aliases": r.aliases},
+            })
+        })
+        .collect();
+    let mut sarif_results = Vec::new();
+    for r in results {
+        let Ok(outcome) = &r.outcome else { continue };
+        for f in &outcome.findings {
+            let index = catalog
+                .rules
+                .iter()
+                .position(|rule| rule.code == f.code)
+                .unwrap_or(0);
+            let text = match (&f.fix, &f.reason) {
+                (FixKind::Manual, Some(reason)) => format!("{} (manual: {reason})", f.message),
+                (kind, _) => format!("{} (fix: {})", f.message, kind.as_str()),
+            };
+            let mut properties = json!({"call": f.call, "function": f.function, "fix": f.fix});
+            if let Some(reason) = &f.reason {
+                properties["reason"] = json!(reason);
+            }
+            sarif_results.push(json!({
+                "ruleId": f.code,
+                "ruleIndex": index,
+                "level": "warning",
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri_path(&r.display), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                        },
+                    },
+                }],
+                "properties": properties,
+            }));
+        }
+    }
+    let cwd = std::env::current_dir()
+        .map(|d| format!("file://{}/", uri_path(&d.to_string_lossy())))
+        .unwrap_or_else(|_| "file:///".to_string());
+    let log = json!({
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "unblock",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
+            "columnKind": "unicodeCodePoints",
+            "results": sarif_results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_string());
+    s.push('\n');
+    s
+}
+
+/// A path as a URI reference: `/`-separated, with the characters URIs reserve escaped.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// GitHub Actions workflow commands, one `::warning` annotation per finding.
+pub fn check_github(results: &[FileResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let Ok(outcome) = &r.outcome else { continue };
+        for f in &outcome.findings {
+            let text = match (&f.fix, &f.reason) {
+                (FixKind::Manual, Some(reason)) => format!("{} (manual: {reason})", f.message),
+                (kind, _) => format!("{} (fix: {})", f.message, kind.as_str()),
+            };
+            out.push_str(&format!(
+                "::warning title={},file={},line={},col={},endLine={},endColumn={}::{}\n",
+                escape_property(&format!("{} [{}]", f.code, f.rule)),
+                escape_property(&r.display),
+                f.line,
+                f.column,
+                f.end_line,
+                f.end_column,
+                escape_data(&format!("{} [{}] {text}", f.code, f.rule)),
+            ));
+        }
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -101,6 +101,23 @@ fn check_json_has_the_spec_fields() {
 }
 
 #[test]
+fn check_github_annotations() {
+    let dir = tree(&[("a, b.py", BLOCKING)]);
+    let out = unblock(dir.path())
+        .args(["check", "--output-format", "github"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let first = text.lines().next().expect("a line");
+    assert_eq!(
+        first,
+        "::warning title=UNB100 [blocking-sleep],file=a%2C b.py,line=6,col=5,endLine=6,endColumn=18::UNB100 [blocking-sleep] `time.sleep` blocks the event loop in async function `main` (fix: native)"
+    );
+    assert_eq!(text.lines().count(), 2);
+}
+
+#[test]
 fn stdin_check_diff_and_fix() {
     let dir = tree(&[]);
     let out = unblock(dir.path())

@@ -21,8 +21,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The virtualenv with the pinned packages, made (or remade when the pins change) on demand.
+/// The virtualenv's Python, set up once per test process (the tests here run in parallel).
 fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(setup_python).clone()
+}
+
+/// The virtualenv with the pinned packages, made (or remade when the pins change) on demand.
+fn setup_python() -> PathBuf {
     let requirements = root().join("tests/runtime/requirements.txt");
     let pins = std::fs::read_to_string(&requirements).expect("requirements.txt");
     let env = root().join("target/pyenv");
@@ -132,6 +138,39 @@ fn unblock(args: &[&str], dir: &Path) -> std::process::Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("unblock runs")
+}
+
+/// `check --output-format sarif` over the examples is valid SARIF 2.1.0, with one result per
+/// finding of the text output.
+#[test]
+fn sarif_output_is_valid_against_the_schema() {
+    let python = python();
+    let out = unblock(&["check", "--output-format", "sarif", "examples"], &root());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("unblock.sarif");
+    std::fs::write(&log, &out.stdout).expect("write");
+    let checked = Command::new(&python)
+        .arg(root().join("tests/runtime/validate_sarif.py"))
+        .arg(&log)
+        .output()
+        .expect("validator runs");
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let text = unblock(&["check", "--output-format", "json", "examples"], &root());
+    let findings: serde_json::Value = serde_json::from_slice(&text.stdout).expect("json");
+    let count = findings.as_array().map_or(0, Vec::len);
+    assert!(count > 0);
+    assert_eq!(report.trim(), format!("valid: {count} results"));
 }
 
 #[test]
