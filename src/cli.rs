@@ -118,6 +118,9 @@ struct CommonArgs {
     /// The async library the fixes target; `auto` detects it from each file's imports.
     #[arg(long, value_enum, help_heading = "Fixes")]
     runtime: Option<RuntimeChoice>,
+    /// The project's own offload call, e.g. `hass.async_add_executor_job` (positional arguments only).
+    #[arg(long, value_name = "CALL", help_heading = "Fixes")]
+    offload: Option<String>,
 
     /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
@@ -343,6 +346,7 @@ fn cli_options(args: &CommonArgs) -> Options {
         ignore: args.ignore.clone(),
         strategy: args.strategy,
         runtime: args.runtime,
+        offload: args.offload.clone(),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
         ..Options::default()
     }

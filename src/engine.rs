@@ -30,6 +30,8 @@ pub struct FileOptions {
     pub strategy: Strategy,
     /// `None` detects the runtime from the file's imports.
     pub runtime: Option<Runtime>,
+    /// The project's own offload call (`hass.async_add_executor_job`).
+    pub offload: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct Reported {
     pub fix: FixKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A remark on the fix (the configured offload call is not in scope, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A rewrite of the file.
@@ -189,7 +194,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions) -> Analysis {
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
         .filter(|f| !suppressions.is_suppressed(f.node, &catalog.rules[f.rule]))
         .collect();
-    let spelling = Spelling::for_module(&resolver, options.runtime);
+    let spelling = Spelling::for_module(&resolver, options.runtime, options.offload.as_deref());
     let planned = plan(findings, &resolver, catalog, &spelling, options.strategy);
     let mut fixes: Vec<Fix> = Vec::new();
     for p in &planned {
@@ -222,6 +227,7 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
         ),
         fix: p.kind,
         reason: p.reason.clone(),
+        note: p.note.clone(),
     }
 }
 

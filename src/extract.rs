@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, Spelling};
+use crate::plan::{FixKind, Offload, Planned, Spelling};
 use crate::resolve::{Resolver, names_bound_in};
 use crate::syntax::{
     children, indent_unit, is_field, line_end, line_start, named_children, newline_of, text, within,
@@ -235,7 +235,12 @@ pub fn extract_helpers<'t>(
         for span in spans.into_iter().take(1) {
             // One statement that is just one blocking call: the plain thread fix reads better.
             if let Some(call) = extractor.single_call(span)
-                && let Some(fix) = crate::plan::offload_call(call, spelling, resolver.src())
+                && let Some(fix) = crate::plan::offload_call(
+                    call,
+                    &spelling.offload_in(resolver, function, call),
+                    spelling,
+                    resolver.src(),
+                )
             {
                 for p in planned.iter_mut() {
                     if p.finding.node.id() == call.id() {
@@ -246,7 +251,9 @@ pub fn extract_helpers<'t>(
                 }
                 continue;
             }
-            let fix = match extractor.helper_fix(span, spelling) {
+            let offload =
+                spelling.offload_in(resolver, function, statements(span.block)[span.first]);
+            let fix = match extractor.helper_fix(span, &offload) {
                 Ok(fix) => fix,
                 Err(why) => {
                     for p in planned.iter_mut() {
@@ -265,6 +272,7 @@ pub fn extract_helpers<'t>(
                     p.kind = FixKind::Helper;
                     p.reason = None;
                     p.fix = Some(fix.clone());
+                    p.note.clone_from(&offload.note);
                 }
             }
         }
@@ -640,7 +648,7 @@ impl<'t> Extractor<'_, 't> {
     }
 
     /// The edits: the helper above the async function, the region replaced by one call.
-    fn helper_fix(&self, span: Span<'t>, spelling: &Spelling) -> Result<Fix, String> {
+    fn helper_fix(&self, span: Span<'t>, offload: &Offload) -> Result<Fix, String> {
         let shape = || "the function has an unusual shape".to_string();
         let src = self.src;
         let function_name = text(
@@ -723,11 +731,7 @@ impl<'t> Extractor<'_, 't> {
         };
         let mut call_args = vec![callee];
         call_args.extend(params.iter().cloned());
-        let call = format!(
-            "await {}({})",
-            spelling.thread_callable(),
-            call_args.join(", ")
-        );
+        let call = format!("await {}({})", offload.text, call_args.join(", "));
         let line = if ends_function && has_return {
             format!("return {call}")
         } else if returns.is_empty() {
@@ -745,7 +749,7 @@ impl<'t> Extractor<'_, 't> {
                 Edit::insert(def_line, helper),
                 Edit::replace(region_start, region_end, format!("{base}{line}{trailing}")),
             ],
-            needs: spelling.thread_needs(),
+            needs: offload.needs.clone(),
         })
     }
 

@@ -64,6 +64,19 @@ pub struct Spelling {
     to_thread: Named,
     sleep: Named,
     partial: Named,
+    /// The project's own offload call (`hass.async_add_executor_job`), if configured.
+    project_offload: Option<String>,
+}
+
+/// The offload call used in one function.
+#[derive(Debug, Clone)]
+pub struct Offload {
+    pub text: String,
+    pub needs: Vec<&'static str>,
+    /// Takes no keyword arguments for the callable: they go through `functools.partial`.
+    pub positional_only: bool,
+    /// Said on the finding when the fix is not the one configured.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +88,11 @@ struct Named {
 impl Spelling {
     /// Reuses the module's imports (`import asyncio as aio` → `aio.to_thread`, `from asyncio
     /// import to_thread` → `to_thread`); otherwise the plain module name, to be imported.
-    pub fn for_module(resolver: &Resolver, runtime: Option<Runtime>) -> Spelling {
+    pub fn for_module(
+        resolver: &Resolver,
+        runtime: Option<Runtime>,
+        project_offload: Option<&str>,
+    ) -> Spelling {
         // anyio runs on asyncio and trio alike, so it wins when used; trio only when asyncio is
         // not used too (a module pre-importing trio is still an asyncio program).
         let runtime = runtime.unwrap_or_else(|| {
@@ -120,20 +137,78 @@ impl Spelling {
             to_thread: name(module, to_thread_path),
             sleep: name(module, "sleep"),
             partial: name("functools", "partial"),
+            project_offload: project_offload.map(str::to_string),
+        }
+    }
+
+    /// The offload call for code at `at` in `function`: the project's own (`offload` setting)
+    /// when its receiver is in scope there (`hass` bound in the function, or `self.hass` used in
+    /// its class), else the runtime's.
+    pub fn offload_in<'t>(
+        &self,
+        resolver: &Resolver<'t>,
+        function: Node<'t>,
+        at: Node<'t>,
+    ) -> Offload {
+        let runtime = Offload {
+            text: self.to_thread.text.clone(),
+            needs: self.to_thread.needs.into_iter().collect(),
+            positional_only: self.runtime != Runtime::Asyncio,
+            note: None,
+        };
+        let Some(spec) = &self.project_offload else {
+            return runtime;
+        };
+        let root = spec.split('.').next().unwrap_or(spec);
+        if resolver.is_bound(root, at) {
+            return Offload {
+                text: spec.clone(),
+                needs: Vec::new(),
+                positional_only: true,
+                note: None,
+            };
+        }
+        if let Some(receiver) = self_with_attribute(resolver.src(), function, root) {
+            return Offload {
+                text: format!("{receiver}.{spec}"),
+                needs: Vec::new(),
+                positional_only: true,
+                note: None,
+            };
+        }
+        Offload {
+            note: Some(format!(
+                "`{root}` is not in scope here, so `{}` is used instead of `{spec}`",
+                runtime.text
+            )),
+            ..runtime
         }
     }
 }
 
-impl Spelling {
-    /// The offload callable (`asyncio.to_thread`, `trio.to_thread.run_sync`, …).
-    pub fn thread_callable(&self) -> &str {
-        &self.to_thread.text
+/// For a method whose class uses `self.<attribute>`: the name of `self`.
+fn self_with_attribute(src: &str, function: Node, attribute: &str) -> Option<String> {
+    let params = function.child_by_field_name("parameters")?;
+    let first = *named_children(params).first()?;
+    let receiver = match first.kind() {
+        "identifier" => crate::syntax::text(first, src),
+        "typed_parameter" => crate::syntax::text(*named_children(first).first()?, src),
+        _ => return None,
+    };
+    let mut up = function.parent()?;
+    if up.kind() == "decorated_definition" {
+        up = up.parent()?;
     }
-
-    /// The imports the offload callable needs.
-    pub fn thread_needs(&self) -> Vec<&'static str> {
-        self.to_thread.needs.into_iter().collect()
-    }
+    let class = up
+        .parent()
+        .filter(|c| up.kind() == "block" && c.kind() == "class_definition")?;
+    let needle = format!("{receiver}.{attribute}");
+    let body = crate::syntax::text(class, src);
+    let used = body.match_indices(&needle).any(|(i, _)| {
+        let after = body[i + needle.len()..].chars().next();
+        !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    });
+    used.then(|| receiver.to_string())
 }
 
 /// A finding with its planned fix.
@@ -143,6 +218,8 @@ pub struct Planned<'t> {
     pub kind: FixKind,
     pub reason: Option<String>,
     pub fix: Option<Fix>,
+    /// Something the reviewer should know about the fix (an offload call not in scope).
+    pub note: Option<String>,
 }
 
 pub fn plan<'t>(
@@ -156,20 +233,23 @@ pub fn plan<'t>(
     let mut planned: Vec<Planned<'t>> = findings
         .into_iter()
         .map(|finding| {
-            let decision = decide(&finding, catalog, spelling, src);
+            let offload = spelling.offload_in(resolver, finding.function_node, finding.node);
+            let decision = decide(&finding, catalog, spelling, &offload, src);
             let (kind, reason, fix) = match decision {
                 Ok((kind, fix)) => (kind, None, Some(fix)),
                 Err(reason) => (FixKind::Manual, Some(reason), None),
             };
+            let note = offload.note.filter(|_| kind == FixKind::Thread);
             Planned {
                 finding,
                 kind,
                 reason,
                 fix,
+                note,
             }
         })
         .collect();
-    group_chains(&mut planned, spelling);
+    group_chains(&mut planned, resolver, spelling);
     // A generator expression is offloaded whole or not at all.
     let blocked: Vec<usize> = planned
         .iter()
@@ -199,7 +279,7 @@ pub fn plan<'t>(
 /// A blocking call whose receiver holds another blocking call (`Path(p).resolve().exists()`)
 /// is one blocking expression: it is offloaded whole, as `lambda: <chain>`, and the calls inside
 /// share that fix. Offloading the parts separately would leave the outer call on the loop.
-fn group_chains(planned: &mut [Planned], spelling: &Spelling) {
+fn group_chains<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spelling: &Spelling) {
     let mut order: Vec<usize> = (0..planned.len()).collect();
     order.sort_by_key(|&i| {
         let n = planned[i].finding.node;
@@ -226,7 +306,12 @@ fn group_chains(planned: &mut [Planned], spelling: &Spelling) {
                 Some("chained onto a blocking call that cannot be offloaded".to_string());
             continue;
         }
-        let fix = lambda_fix(planned[i].finding.node, spelling);
+        let offload = spelling.offload_in(
+            resolver,
+            planned[i].finding.function_node,
+            planned[i].finding.node,
+        );
+        let fix = lambda_fix(planned[i].finding.node, &offload);
         for j in inner.into_iter().chain(std::iter::once(i)) {
             covered[j] = true;
             planned[j].kind = FixKind::Thread;
@@ -236,12 +321,12 @@ fn group_chains(planned: &mut [Planned], spelling: &Spelling) {
 }
 
 /// `x.a().b()` → `await asyncio.to_thread(lambda: x.a().b())`.
-fn lambda_fix(call: Node, spelling: &Spelling) -> Fix {
+fn lambda_fix(call: Node, offload: &Offload) -> Fix {
     let parens = needs_parentheses(call);
     let head = format!(
         "{}await {}(lambda: ",
         if parens { "(" } else { "" },
-        spelling.to_thread.text
+        offload.text
     );
     let tail = if parens { "))" } else { ")" };
     Fix {
@@ -249,7 +334,7 @@ fn lambda_fix(call: Node, spelling: &Spelling) -> Fix {
             Edit::insert(call.start_byte(), head),
             Edit::insert(call.end_byte(), tail),
         ],
-        needs: spelling.to_thread.needs.into_iter().collect(),
+        needs: offload.needs.clone(),
     }
 }
 
@@ -257,6 +342,7 @@ fn decide(
     finding: &Finding,
     catalog: &Catalog,
     spelling: &Spelling,
+    offload: &Offload,
     src: &str,
 ) -> Result<(FixKind, Fix), String> {
     if let Some(reason) = &finding.manual_reason {
@@ -297,14 +383,14 @@ fn decide(
         } else {
             ArgsMode::List
         };
-        return thread_fix(consumer, mode, spelling, src)
+        return thread_fix(consumer, mode, offload, spelling, src)
             .map(|fix| (FixKind::Thread, fix))
             .ok_or_else(|| "the consuming call has an unusual shape".to_string());
     }
     match entry_fix {
         EntryFix::Sleep => sleep_fix(call, spelling).map(|f| (FixKind::Native, f)),
         EntryFix::Thread => {
-            thread_fix(call, ArgsMode::List, spelling, src).map(|f| (FixKind::Thread, f))
+            thread_fix(call, ArgsMode::List, offload, spelling, src).map(|f| (FixKind::Thread, f))
         }
         EntryFix::Manual => None,
     }
@@ -370,8 +456,13 @@ fn sleep_fix(call: Node, spelling: &Spelling) -> Option<Fix> {
 }
 
 /// The thread fix of one call, `f(a)` → `await asyncio.to_thread(f, a)`.
-pub(crate) fn offload_call(call: Node, spelling: &Spelling, src: &str) -> Option<Fix> {
-    thread_fix(call, ArgsMode::List, spelling, src)
+pub(crate) fn offload_call(
+    call: Node,
+    offload: &Offload,
+    spelling: &Spelling,
+    src: &str,
+) -> Option<Fix> {
+    thread_fix(call, ArgsMode::List, offload, spelling, src)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -382,7 +473,13 @@ enum ArgsMode {
     GeneratorArgument,
 }
 
-fn thread_fix(call: Node, mode: ArgsMode, spelling: &Spelling, src: &str) -> Option<Fix> {
+fn thread_fix(
+    call: Node,
+    mode: ArgsMode,
+    offload: &Offload,
+    spelling: &Spelling,
+    src: &str,
+) -> Option<Fix> {
     let args = call.child_by_field_name("arguments")?;
     let callee_node = call.child_by_field_name("function")?;
     let parens = needs_parentheses(call);
@@ -390,15 +487,15 @@ fn thread_fix(call: Node, mode: ArgsMode, spelling: &Spelling, src: &str) -> Opt
         && named_children(args)
             .iter()
             .any(|a| matches!(a.kind(), "keyword_argument" | "dictionary_splat"));
-    let partial = has_keywords && spelling.runtime != Runtime::Asyncio;
+    let partial = has_keywords && offload.positional_only;
 
-    let mut needs: Vec<&'static str> = spelling.to_thread.needs.into_iter().collect();
+    let mut needs: Vec<&'static str> = offload.needs.clone();
     let mut prefix = String::new();
     if parens {
         prefix.push('(');
     }
     prefix.push_str("await ");
-    prefix.push_str(&spelling.to_thread.text);
+    prefix.push_str(&offload.text);
     prefix.push('(');
     if partial {
         prefix.push_str(&spelling.partial.text);

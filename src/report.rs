@@ -42,12 +42,18 @@ impl Style {
     }
 }
 
+/// `(fix: kind)`, `(fix: kind; note)` or `(manual: reason)`.
+fn fix_text(f: &Reported) -> String {
+    match (&f.fix, &f.reason, &f.note) {
+        (FixKind::Manual, Some(reason), _) => format!("(manual: {reason})"),
+        (kind, _, Some(note)) => format!("(fix: {}; {note})", kind.as_str()),
+        (kind, _, None) => format!("(fix: {})", kind.as_str()),
+    }
+}
+
 /// `path:line:col: CODE [rule-id] message (fix: kind)` — or `(manual: reason)`.
 pub fn finding_line(path: &str, f: &Reported, style: &Style) -> String {
-    let fix = match (&f.fix, &f.reason) {
-        (FixKind::Manual, Some(reason)) => format!("(manual: {reason})"),
-        (kind, _) => format!("(fix: {})", kind.as_str()),
-    };
+    let fix = fix_text(f);
     format!(
         "{}:{}:{}: {} {} {} {}",
         style.paint("1", path),
@@ -176,10 +182,7 @@ pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) ->
                 .iter()
                 .position(|rule| rule.code == f.code)
                 .unwrap_or(0);
-            let text = match (&f.fix, &f.reason) {
-                (FixKind::Manual, Some(reason)) => format!("{} (manual: {reason})", f.message),
-                (kind, _) => format!("{} (fix: {})", f.message, kind.as_str()),
-            };
+            let text = format!("{} {}", f.message, fix_text(f));
             let mut properties = json!({"call": f.call, "function": f.function, "fix": f.fix});
             if let Some(reason) = &f.reason {
                 properties["reason"] = json!(reason);
@@ -246,10 +249,7 @@ pub fn check_github(results: &[FileResult]) -> String {
     for r in results {
         let Ok(outcome) = &r.outcome else { continue };
         for f in &outcome.findings {
-            let text = match (&f.fix, &f.reason) {
-                (FixKind::Manual, Some(reason)) => format!("{} (manual: {reason})", f.message),
-                (kind, _) => format!("{} (fix: {})", f.message, kind.as_str()),
-            };
+            let text = format!("{} {}", f.message, fix_text(f));
             out.push_str(&format!(
                 "::warning title={},file={},line={},col={},endLine={},endColumn={}::{}\n",
                 escape_property(&format!("{} [{}]", f.code, f.rule)),

@@ -145,9 +145,18 @@ impl Config {
         patterns.extend(options.extend_exclude.clone().unwrap_or_default());
         let exclude = glob_set(&patterns).map_err(&invalid)?;
         if let Some(offload) = &options.offload {
-            return Err(invalid(format!(
-                "`offload = \"{offload}\"` is not supported by this version; remove it to use asyncio.to_thread"
-            )));
+            let valid = offload.split('.').count() >= 2
+                && offload.split('.').all(|part| {
+                    part.chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
+                        && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                });
+            if !valid {
+                return Err(invalid(format!(
+                    "`offload = \"{offload}\"` must be a dotted name such as `hass.async_add_executor_job`"
+                )));
+            }
         }
         Ok(Config {
             root,
@@ -178,6 +187,7 @@ impl Config {
             enabled,
             strategy: self.options.strategy.unwrap_or_default(),
             runtime: self.options.runtime.unwrap_or_default().runtime(),
+            offload: self.options.offload.clone(),
         }
     }
 

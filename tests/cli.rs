@@ -101,6 +101,31 @@ fn check_json_has_the_spec_fields() {
 }
 
 #[test]
+fn offload_option_and_setting() {
+    let src = "import os\n\n\nasync def setup(hass, p):\n    return os.path.exists(p)\n";
+    let dir = tree(&[("a.py", src)]);
+    let out = unblock(dir.path())
+        .args(["fix", "-", "--offload", "hass.async_add_executor_job"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("return await hass.async_add_executor_job(os.path.exists, p)"));
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.unblock]\noffload = \"not a call\"\n",
+    )
+    .expect("write");
+    let bad = unblock(dir.path()).arg("check").output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("must be a dotted name"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 fn check_github_annotations() {
     let dir = tree(&[("a, b.py", BLOCKING)]);
     let out = unblock(dir.path())
