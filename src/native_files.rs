@@ -1,6 +1,8 @@
-//! Native file I/O (SPEC §3.3): `with open(...) as f:` → `async with aiofiles.open(...) as f:`
-//! when every use of `f` in the block is one aiofiles supports and `f` does not escape; a
-//! simple statement such as `data = open(p).read()` gets a block of its own.
+//! Native file I/O (SPEC §3.3, §3.6): `with open(...) as f:` → `async with aiofiles.open(...)
+//! as f:` (asyncio), `async with await anyio.open_file(...) as f:` (anyio) or `async with await
+//! trio.open_file(...) as f:` (trio) when every use of `f` in the block is one the async file
+//! supports and `f` does not escape; a simple statement such as `data = open(p).read()` gets a
+//! block of its own.
 //!
 //! Uses rewritten: `f.read()`/`write`/`readline`/`readlines`/`writelines`/`flush`/`seek`/
 //! `tell`/`truncate`/`close` → `await f.…`; `for line in f` (and comprehensions over `f`) →
@@ -35,29 +37,41 @@ const PLAIN_ATTRIBUTES: &[&str] = &["name", "mode", "closed", "encoding", "error
 /// The calls whose file objects aiofiles opens the same way (same arguments, same meaning).
 const OPENERS: &[&str] = &["open", "io.open"];
 
-/// How the fixes spell `aiofiles`.
-pub struct AiofilesName {
-    pub text: String,
+/// How the fixes open an async file in this module's runtime.
+pub struct FileOpener {
+    /// The call that opens it: `aiofiles.open`, `await anyio.open_file`, `await trio.open_file`.
+    pub call: String,
     pub needs: Option<&'static str>,
+    /// Whether `f.close()` may be awaited as it is (anyio and trio name it `aclose`).
+    pub close: bool,
 }
 
-impl AiofilesName {
-    pub fn for_module(resolver: &Resolver) -> AiofilesName {
-        match resolver.module_alias_for("aiofiles") {
-            Some(alias) => AiofilesName {
-                text: alias,
-                needs: None,
-            },
-            None => AiofilesName {
-                text: "aiofiles".to_string(),
-                needs: Some("aiofiles"),
-            },
+impl FileOpener {
+    pub fn for_runtime(resolver: &Resolver, runtime: crate::plan::Runtime) -> FileOpener {
+        use crate::plan::Runtime;
+        let (module, member, awaited) = match runtime {
+            Runtime::Asyncio => ("aiofiles", "open", false),
+            Runtime::Anyio => ("anyio", "open_file", true),
+            Runtime::Trio => ("trio", "open_file", true),
+        };
+        let (base, needs) = match resolver.module_alias_for(module) {
+            Some(alias) => (alias, None),
+            None => (module.to_string(), Some(module)),
+        };
+        FileOpener {
+            call: format!("{}{base}.{member}", if awaited { "await " } else { "" }),
+            needs,
+            close: !awaited,
         }
     }
 }
 
-/// Gives `manual` file findings the aiofiles rewrite where it is exact.
-pub fn use_aiofiles<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, name: &AiofilesName) {
+/// Gives `manual` file findings the async-file rewrite where it is exact.
+pub fn use_async_files<'t>(
+    planned: &mut [Planned<'t>],
+    resolver: &Resolver<'t>,
+    name: &FileOpener,
+) {
     let mut done: Vec<usize> = Vec::new();
     for i in 0..planned.len() {
         if planned[i].kind != FixKind::Manual {
@@ -133,7 +147,7 @@ fn with_statement_of(call: Node) -> Option<Node> {
 
 /// `aiofiles.open(<args>)` for an opener call: `open(p, "w")` → `aiofiles.open(p, "w")`,
 /// `path.open("w")` → `aiofiles.open(path, "w")`.
-fn aiofiles_call(opener: Node, src: &str, name: &AiofilesName) -> Option<String> {
+fn aiofiles_call(opener: Node, src: &str, name: &FileOpener) -> Option<String> {
     let callee = unparenthesize(opener.child_by_field_name("function")?);
     let args = opener.child_by_field_name("arguments")?;
     if args.kind() != "argument_list" {
@@ -153,13 +167,13 @@ fn aiofiles_call(opener: Node, src: &str, name: &AiofilesName) -> Option<String>
         Some(obj) if !matches!(text(obj, src), "io") => {
             let sep = if inner.trim().is_empty() { "" } else { ", " };
             format!(
-                "{}.open({}{sep}{})",
-                name.text,
+                "{}({}{sep}{})",
+                name.call,
                 text(obj, src),
                 inner.trim_start()
             )
         }
-        _ => format!("{}.open({inner})", name.text),
+        _ => format!("{}({inner})", name.call),
     })
 }
 
@@ -173,7 +187,7 @@ struct Uses<'t> {
 fn convert_with<'t>(
     resolver: &Resolver<'t>,
     with: Node<'t>,
-    name: &AiofilesName,
+    name: &FileOpener,
 ) -> Option<(Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
     if children(with).iter().any(|c| c.kind() == "async") {
@@ -209,7 +223,7 @@ fn convert_with<'t>(
         handles.push(ident);
     }
     for handle in handles {
-        let uses = rewrite_uses(resolver, handle, body, with)?;
+        let uses = rewrite_uses(resolver, handle, body, with, name)?;
         edits.extend(uses.edits);
         nodes.extend(uses.nodes);
     }
@@ -229,6 +243,7 @@ fn rewrite_uses<'t>(
     handle: Node<'t>,
     body: Node<'t>,
     owner: Node<'t>,
+    opener: &FileOpener,
 ) -> Option<Uses<'t>> {
     let src = resolver.src();
     let handle_name = text(handle, src);
@@ -254,7 +269,7 @@ fn rewrite_uses<'t>(
         if !inside || crate::find::in_nested_scope(node, function) {
             return None;
         }
-        let (edit_set, covered) = rewrite_one_use(resolver, node)?;
+        let (edit_set, covered) = rewrite_one_use(resolver, node, opener)?;
         edits.extend(edit_set);
         nodes.push(covered);
     }
@@ -297,7 +312,11 @@ fn rebound_around(use_node: Node, name: &str, owner: Node, src: &str) -> bool {
 }
 
 /// One use of a handle → its edits and the finding node it covers.
-fn rewrite_one_use<'t>(resolver: &Resolver<'t>, ident: Node<'t>) -> Option<(Vec<Edit>, Node<'t>)> {
+fn rewrite_one_use<'t>(
+    resolver: &Resolver<'t>,
+    ident: Node<'t>,
+    opener: &FileOpener,
+) -> Option<(Vec<Edit>, Node<'t>)> {
     let src = resolver.src();
     let parent = ident.parent()?;
     match parent.kind() {
@@ -307,7 +326,9 @@ fn rewrite_one_use<'t>(resolver: &Resolver<'t>, ident: Node<'t>) -> Option<(Vec<
                 .parent()
                 .filter(|c| c.kind() == "call" && is_field(*c, "function", parent));
             match call {
-                Some(call) if AWAITED_METHODS.contains(&attr) => {
+                Some(call)
+                    if AWAITED_METHODS.contains(&attr) && (attr != "close" || opener.close) =>
+                {
                     if crate::find::in_generator_scope(call) {
                         return None;
                     }
@@ -434,7 +455,7 @@ fn await_edits(call: Node) -> Vec<Edit> {
 fn convert_statement<'t>(
     resolver: &Resolver<'t>,
     opener: Node<'t>,
-    name: &AiofilesName,
+    name: &FileOpener,
 ) -> Option<(Node<'t>, Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
     let statement = crate::syntax::enclosing_statement(opener);

@@ -266,11 +266,11 @@ pub fn plan<'t>(
             );
         }
     }
-    // Native file I/O first (aiofiles runs on asyncio only, and is a third-party library that
-    // `--strategy thread` does not use); helpers take what is left.
-    if strategy == Strategy::Auto && spelling.runtime == Runtime::Asyncio {
-        let aiofiles = crate::native_files::AiofilesName::for_module(resolver);
-        crate::native_files::use_aiofiles(&mut planned, resolver, &aiofiles);
+    // Native file I/O first (aiofiles on asyncio, the runtime's own files on anyio and trio;
+    // `--strategy thread` uses none of them); helpers take what is left.
+    if strategy == Strategy::Auto {
+        let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
+        crate::native_files::use_async_files(&mut planned, resolver, &opener);
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);
     planned

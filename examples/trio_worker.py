@@ -1,0 +1,40 @@
+"""A trio program (run with trio.run): sleeps, file-system calls and a file read."""
+
+# blockbuster: blind (it watches asyncio event loops only; the output comparison and
+# `unblock check` carry the proof for trio)
+
+import os
+import time
+
+import trio
+
+SCRATCH = os.environ.get("UNBLOCK_SCRATCH", ".")
+DATA = os.path.join(SCRATCH, "numbers.txt")
+with open(DATA, "w", encoding="utf-8") as seed:
+    seed.write("\n".join(str(n) for n in range(1, 6)) + "\n")
+
+
+async def total(path: str) -> int:
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    return sum(int(line) for line in lines)
+
+
+async def snapshot(path: str) -> int:
+    time.sleep(0.01)
+    copy = path + ".bak"
+    with open(path, encoding="utf-8") as src:
+        text = src.read()
+    with open(copy, "w", encoding="utf-8") as dst:
+        dst.write(text)
+    return os.path.getsize(copy)
+
+
+async def main() -> None:
+    print("total:", await total(DATA))
+    print("copied bytes:", await snapshot(DATA))
+    print("files:", sorted(n for n in os.listdir(SCRATCH) if n.startswith("numbers")))
+
+
+if __name__ == "__main__":
+    trio.run(main)
