@@ -141,6 +141,12 @@ impl Spelling {
         }
     }
 
+    /// Whether no project offload call is configured (a project that routes blocking work
+    /// through its own call keeps subprocesses in that form too).
+    pub fn uses_runtime_offload(&self) -> bool {
+        self.project_offload.is_none()
+    }
+
     /// The offload call for code at `at` in `function`: the project's own (`offload` setting)
     /// when its receiver is in scope there (`hass` bound in the function, or `self.hass` used in
     /// its class), else the runtime's.
@@ -271,6 +277,9 @@ pub fn plan<'t>(
     if strategy == Strategy::Auto {
         let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
         crate::native_files::use_async_files(&mut planned, resolver, &opener);
+        if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
+            crate::native_subprocess::use_async_subprocesses(&mut planned, resolver);
+        }
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);
     planned
