@@ -8,6 +8,9 @@ use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 use crate::edits::Edit;
 use crate::syntax::{children, import_query, line_start, named_children, text};
 
+/// The modules the fixes may import that are not in the standard library.
+const THIRD_PARTY: &[&str] = &["aiofiles", "anyio", "httpx", "trio"];
+
 /// Edits adding `import <module>` for each module, placed after the docstring and
 /// `from __future__` imports, in alphabetical position among the first run of plain imports.
 pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &str) -> Vec<Edit> {
@@ -27,20 +30,41 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
         }
     }
     let is_import = |n: &Node| matches!(n.kind(), "import_statement" | "import_from_statement");
-    let run: Vec<Node> = statements[first_code.min(statements.len())..]
+    // The leading imports, in blocks separated by blank lines (isort's sections).
+    let header: Vec<Node> = statements[first_code.min(statements.len())..]
         .iter()
         .skip_while(|n| !is_import(n))
         .take_while(|n| is_import(n))
         .copied()
         .collect();
-    let plain: Vec<Node> = run
-        .iter()
-        .filter(|n| n.kind() == "import_statement")
-        .copied()
-        .collect();
+    let mut blocks: Vec<Vec<Node>> = Vec::new();
+    for stmt in header {
+        let separated = blocks
+            .last()
+            .and_then(|b| b.last())
+            .is_none_or(|prev| stmt.start_position().row > prev.end_position().row + 1);
+        if separated {
+            blocks.push(Vec::new());
+        }
+        if let Some(block) = blocks.last_mut() {
+            block.push(stmt);
+        }
+    }
 
     let mut edits: Vec<Edit> = Vec::new();
     for module in modules {
+        // Standard-library modules join the first block; third-party ones the last, when the
+        // module keeps them apart.
+        let run: Vec<Node> = if THIRD_PARTY.contains(module) && blocks.len() > 1 {
+            blocks.last().cloned().unwrap_or_default()
+        } else {
+            blocks.first().cloned().unwrap_or_default()
+        };
+        let plain: Vec<Node> = run
+            .iter()
+            .filter(|n| n.kind() == "import_statement")
+            .copied()
+            .collect();
         let line = format!("import {module}{newline}");
         let edit = if let Some(next) = plain
             .iter()
@@ -68,7 +92,7 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
             None => edits.push(edit),
         }
     }
-    if run.is_empty() {
+    if blocks.is_empty() {
         // Frame a new import block with blank lines, as isort and ruff would.
         let defines = |n: &Node| {
             matches!(
@@ -304,6 +328,22 @@ mod tests {
         assert_eq!(
             add("from a import b\n", &["asyncio", "functools"]),
             "import asyncio\nimport functools\nfrom a import b\n"
+        );
+    }
+
+    #[test]
+    fn third_party_modules_join_the_third_party_block() {
+        assert_eq!(
+            add(
+                "import os\n\nimport requests\n\nx = 1\n",
+                &["asyncio", "httpx"]
+            ),
+            "import asyncio\nimport os\n\nimport httpx\nimport requests\n\nx = 1\n"
+        );
+        // One block only: everything goes there, in alphabetical place.
+        assert_eq!(
+            add("import os\n", &["aiofiles"]),
+            "import aiofiles\nimport os\n"
         );
     }
 

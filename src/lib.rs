@@ -17,6 +17,7 @@ pub mod extract;
 pub mod find;
 pub mod imports;
 pub mod native_files;
+pub mod native_http;
 pub mod native_subprocess;
 pub mod plan;
 pub mod report;

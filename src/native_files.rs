@@ -482,7 +482,7 @@ fn convert_statement<'t>(
     if openers != 1 {
         return None;
     }
-    let handle = free_name(resolver, function);
+    let handle = crate::syntax::free_name(src, function, "f");
     // The opener's use: a method call on it, or an argument of json.load/dump.
     let parent = opener.parent()?;
     let (use_start, use_end, replacement, covered) =
@@ -565,22 +565,4 @@ fn convert_statement<'t>(
         },
         covered_nodes,
     ))
-}
-
-/// `f`, or `f2`, `f3`, … when the function already uses the name.
-fn free_name(resolver: &Resolver, function: Node) -> String {
-    let src = resolver.src();
-    let body = &src[function.byte_range()];
-    let used = |n: &str| {
-        body.match_indices(n).any(|(i, _)| {
-            let before = body[..i].chars().next_back();
-            let after = body[i + n.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-    };
-    std::iter::once("f".to_string())
-        .chain((2..).map(|i| format!("f{i}")))
-        .find(|n| !used(n) && !resolver.module_binds(n))
-        .unwrap_or_else(|| "f".to_string())
 }

@@ -279,6 +279,7 @@ pub fn plan<'t>(
         crate::native_files::use_async_files(&mut planned, resolver, &opener);
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
             crate::native_subprocess::use_async_subprocesses(&mut planned, resolver);
+            crate::native_http::use_async_http(&mut planned, resolver);
         }
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);

@@ -169,6 +169,30 @@ pub fn indent_unit(src: &str, function: Node) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The first of `base`, `base2`, `base3`, … that names no variable in `scope` (attribute and
+/// keyword-argument names do not count: `http.client` leaves `client` free).
+pub fn free_name(src: &str, scope: Node, base: &str) -> String {
+    let mut used = std::collections::HashSet::new();
+    let mut stack = vec![scope];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "identifier" {
+            let parent = node.parent();
+            let attribute =
+                parent.is_some_and(|p| p.kind() == "attribute" && is_field(p, "attribute", node));
+            let keyword =
+                parent.is_some_and(|p| p.kind() == "keyword_argument" && is_field(p, "name", node));
+            if !attribute && !keyword {
+                used.insert(text(node, src));
+            }
+        }
+        stack.extend(children(node));
+    }
+    std::iter::once(base.to_string())
+        .chain((2..).map(|i| format!("{base}{i}")))
+        .find(|n| !used.contains(n.as_str()))
+        .unwrap_or_else(|| base.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,408 @@
+//! Native HTTP (SPEC §3.4): a module-level `requests.get/post/...` (or sync `httpx.get/...`)
+//! call in a statement becomes an `httpx.AsyncClient` request in a block of its own:
+//!
+//! ```python
+//! async with httpx.AsyncClient(follow_redirects=True) as client:
+//!     r = await client.get(url, timeout=None)
+//! ```
+//!
+//! only where the translation is exact: requests follows redirects (not for `head`) and has no
+//! default timeout, so `follow_redirects=True` and `timeout=None` say so; `allow_redirects=`
+//! becomes `follow_redirects=`; `params`, `headers`, `json`, `cookies`, `auth` tuples and a
+//! literal `timeout` pass as they are; `data=` a dict literal stays `data=`, a str/bytes literal
+//! becomes `content=`. The response may only be used through attributes with the same meaning
+//! (`status_code`, `text`, `content`, `json()`, `headers`, `raise_for_status()`, `encoding`;
+//! `.ok` becomes `status_code < 400`), and `except requests.exceptions.X` handlers around the
+//! call are translated. Anything else keeps the thread fix.
+
+use tree_sitter::Node;
+
+use crate::edits::{Edit, Fix};
+use crate::plan::{FixKind, Planned};
+use crate::resolve::Resolver;
+use crate::syntax::{
+    children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
+    text, unparenthesize, within,
+};
+
+const METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request",
+];
+/// httpx's `get`, `head`, `options` and `delete` take no body.
+const BODYLESS: &[&str] = &["get", "head", "options", "delete"];
+const SAME_ATTRIBUTES: &[&str] = &["status_code", "text", "content", "headers", "encoding"];
+const SAME_METHODS: &[&str] = &["json", "raise_for_status"];
+const EXCEPTIONS: &[(&str, &str)] = &[
+    ("requests.exceptions.HTTPError", "HTTPStatusError"),
+    ("requests.HTTPError", "HTTPStatusError"),
+    ("requests.exceptions.RequestException", "HTTPError"),
+    ("requests.RequestException", "HTTPError"),
+    ("requests.exceptions.ConnectionError", "ConnectError"),
+    ("requests.ConnectionError", "ConnectError"),
+    ("requests.exceptions.Timeout", "TimeoutException"),
+    ("requests.Timeout", "TimeoutException"),
+];
+
+/// Gives thread-fixed module-level HTTP calls the `httpx.AsyncClient` rewrite where it is exact.
+pub fn use_async_http<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
+    for i in 0..planned.len() {
+        if planned[i].kind != FixKind::Thread {
+            continue;
+        }
+        let call = planned[i].finding.node;
+        let qualified = planned[i].finding.call.clone();
+        let Some(fix) = convert(resolver, call, &qualified, planned) else {
+            continue;
+        };
+        planned[i].kind = FixKind::Native;
+        planned[i].fix = Some(fix);
+    }
+}
+
+fn convert<'t>(
+    resolver: &Resolver<'t>,
+    call: Node<'t>,
+    qualified: &str,
+    planned: &[Planned<'t>],
+) -> Option<Fix> {
+    let src = resolver.src();
+    let (library, method) = qualified.split_once('.')?;
+    if !matches!(library, "requests" | "httpx") || !METHODS.contains(&method) {
+        return None;
+    }
+    let from_requests = library == "requests";
+    let statement = enclosing_statement(call);
+    if !matches!(
+        statement.kind(),
+        "expression_statement" | "return_statement"
+    ) || statement.parent().is_none_or(|p| p.kind() != "block")
+        || crate::find::in_generator_scope(call)
+    {
+        return None;
+    }
+    let function = crate::resolve::enclosing_function(statement)?;
+    if crate::find::in_nested_scope(call, function) {
+        return None;
+    }
+    // No other finding in the statement: it moves into a block of its own.
+    if planned
+        .iter()
+        .any(|p| p.finding.node.id() != call.id() && within(p.finding.node, statement))
+    {
+        return None;
+    }
+    let arguments = request_arguments(resolver, call, method, from_requests)?;
+    let mut edits: Vec<Edit> = Vec::new();
+    response_uses(resolver, call, statement, function, &mut edits)?;
+    translate_handlers(resolver, call, function, planned, from_requests, &mut edits)?;
+
+    let httpx = resolver.module_alias_for("httpx");
+    let module = httpx.clone().unwrap_or_else(|| "httpx".to_string());
+    let client = crate::syntax::free_name(src, function, "client");
+    let follow = from_requests && method != "head" && !arguments.explicit_redirects;
+    let client_args = if follow { "follow_redirects=True" } else { "" };
+    let parens = crate::syntax::needs_parentheses(call);
+    let request = format!(
+        "{}await {client}.{}({}){}",
+        if parens { "(" } else { "" },
+        if method == "request" {
+            "request"
+        } else {
+            method
+        },
+        arguments.text.join(", "),
+        if parens { ")" } else { "" }
+    );
+    // The statement's own edits (the request and any `.ok` in it) are applied to its text.
+    let mut inner: Vec<Edit> = edits
+        .iter()
+        .filter(|e| e.start >= statement.start_byte() && e.end <= statement.end_byte())
+        .cloned()
+        .collect();
+    edits.retain(|e| !(e.start >= statement.start_byte() && e.end <= statement.end_byte()));
+    inner.push(Edit::replace(call.start_byte(), call.end_byte(), request));
+    inner.sort_by_key(|e| (e.start, e.end));
+    let shifted: Vec<Edit> = inner
+        .iter()
+        .map(|e| {
+            Edit::replace(
+                e.start - statement.start_byte(),
+                e.end - statement.start_byte(),
+                e.text.clone(),
+            )
+        })
+        .collect();
+    let body = crate::edits::splice(
+        crate::syntax::text(statement, src),
+        &shifted.iter().collect::<Vec<_>>(),
+    );
+    let indent = &src[line_start(src, statement.start_byte())..statement.start_byte()];
+    if !indent.trim().is_empty() {
+        return None;
+    }
+    let unit = indent_unit(src, function)?;
+    let newline = newline_of(src);
+    edits.push(Edit::replace(
+        statement.start_byte(),
+        statement.end_byte(),
+        format!("async with {module}.AsyncClient({client_args}) as {client}:{newline}{indent}{unit}{body}"),
+    ));
+    Some(Fix {
+        edits,
+        needs: if httpx.is_none() {
+            vec!["httpx"]
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+struct Arguments {
+    text: Vec<String>,
+    explicit_redirects: bool,
+}
+
+/// The request's arguments in httpx terms, or `None` when one has no exact counterpart.
+fn request_arguments(
+    resolver: &Resolver,
+    call: Node,
+    method: &str,
+    from_requests: bool,
+) -> Option<Arguments> {
+    let src = resolver.src();
+    let args = call.child_by_field_name("arguments")?;
+    if args.kind() != "argument_list" {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut positional = 0;
+    let mut has_timeout = false;
+    let mut explicit_redirects = false;
+    for arg in named_children(args) {
+        match arg.kind() {
+            "keyword_argument" => {
+                let name = text(arg.child_by_field_name("name")?, src);
+                let value = arg.child_by_field_name("value")?;
+                let value_text = text(value, src);
+                match name {
+                    "params" | "headers" | "cookies" => out.push(text(arg, src).to_string()),
+                    "json" if !BODYLESS.contains(&method) => out.push(text(arg, src).to_string()),
+                    "auth" if value.kind() == "tuple" || !from_requests => {
+                        out.push(text(arg, src).to_string())
+                    }
+                    "timeout"
+                        if matches!(value.kind(), "integer" | "float" | "none")
+                            || !from_requests =>
+                    {
+                        has_timeout = true;
+                        out.push(text(arg, src).to_string());
+                    }
+                    "allow_redirects" if from_requests => {
+                        explicit_redirects = true;
+                        out.push(format!("follow_redirects={value_text}"));
+                    }
+                    "follow_redirects" if !from_requests => out.push(text(arg, src).to_string()),
+                    "data" if !BODYLESS.contains(&method) => match value.kind() {
+                        "dictionary" => out.push(text(arg, src).to_string()),
+                        "string" if from_requests => out.push(format!("content={value_text}")),
+                        _ => return None,
+                    },
+                    "content" if !from_requests && !BODYLESS.contains(&method) => {
+                        out.push(text(arg, src).to_string())
+                    }
+                    _ => return None,
+                }
+            }
+            "list_splat" | "dictionary_splat" => return None,
+            _ => {
+                positional += 1;
+                let allowed = if method == "request" { 2 } else { 1 };
+                if positional > allowed {
+                    return None;
+                }
+                out.push(text(arg, src).to_string());
+            }
+        }
+    }
+    if positional == 0 {
+        return None;
+    }
+    if from_requests && !has_timeout {
+        out.push("timeout=None".to_string());
+    }
+    Some(Arguments {
+        text: out,
+        explicit_redirects,
+    })
+}
+
+/// The response is used only through same-meaning attributes: right on the call, or through
+/// the name the statement binds it to. `.ok` becomes `status_code < 400`.
+fn response_uses<'t>(
+    resolver: &Resolver<'t>,
+    call: Node<'t>,
+    statement: Node<'t>,
+    function: Node<'t>,
+    edits: &mut Vec<Edit>,
+) -> Option<()> {
+    let src = resolver.src();
+    let parent = call.parent()?;
+    match parent.kind() {
+        "expression_statement" => return Some(()),
+        "attribute" if is_field(parent, "object", call) => {
+            return same_meaning_use(src, parent, call, edits);
+        }
+        "assignment" if is_field(parent, "right", call) => {}
+        _ => return None,
+    }
+    let target = parent
+        .child_by_field_name("left")
+        .filter(|l| l.kind() == "identifier")?;
+    if parent.parent().is_none_or(|p| p.id() != statement.id()) {
+        return None;
+    }
+    let name = text(target, src);
+    let scope = resolver.binding_scope(name, target)?;
+    let mut stack = vec![function];
+    while let Some(node) = stack.pop() {
+        stack.extend(children(node));
+        if node.kind() != "identifier" || text(node, src) != name || node.id() == target.id() {
+            continue;
+        }
+        if resolver.binding_scope(name, node) != Some(scope) {
+            continue;
+        }
+        if node.start_byte() < statement.end_byte() || crate::find::in_nested_scope(node, function)
+        {
+            return None;
+        }
+        let use_parent = node.parent()?;
+        if use_parent.kind() != "attribute" || !is_field(use_parent, "object", node) {
+            return None;
+        }
+        same_meaning_use(src, use_parent, node, edits)?;
+    }
+    Some(())
+}
+
+fn same_meaning_use(src: &str, attribute: Node, object: Node, edits: &mut Vec<Edit>) -> Option<()> {
+    let attr = text(attribute.child_by_field_name("attribute")?, src);
+    let called = attribute
+        .parent()
+        .is_some_and(|c| c.kind() == "call" && is_field(c, "function", attribute));
+    if attr == "ok" && !called {
+        // A comparison needs parentheses wherever an operator or a chained comparison could
+        // take it apart; as an argument, a condition or a whole value it stands alone.
+        let alone = attribute.parent().is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "argument_list"
+                    | "keyword_argument"
+                    | "assignment"
+                    | "return_statement"
+                    | "boolean_operator"
+                    | "not_operator"
+                    | "if_statement"
+                    | "elif_clause"
+                    | "while_statement"
+                    | "parenthesized_expression"
+                    | "expression_statement"
+            )
+        });
+        let comparison = format!("{}.status_code < 400", text(object, src));
+        let replacement = if alone {
+            comparison
+        } else {
+            format!("({comparison})")
+        };
+        edits.push(Edit::replace(
+            attribute.start_byte(),
+            attribute.end_byte(),
+            replacement,
+        ));
+        return Some(());
+    }
+    let same = if called {
+        SAME_METHODS.contains(&attr)
+    } else {
+        SAME_ATTRIBUTES.contains(&attr)
+    };
+    same.then_some(())
+}
+
+/// `except requests.exceptions.HTTPError` around the call → `except httpx.HTTPStatusError`,
+/// when every requests call the `try` guards is converted with it.
+fn translate_handlers<'t>(
+    resolver: &Resolver<'t>,
+    call: Node<'t>,
+    function: Node<'t>,
+    planned: &[Planned<'t>],
+    from_requests: bool,
+    edits: &mut Vec<Edit>,
+) -> Option<()> {
+    let module = resolver
+        .module_alias_for("httpx")
+        .unwrap_or_else(|| "httpx".to_string());
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        if parent.id() == function.id() {
+            break;
+        }
+        if parent.kind() == "try_statement"
+            && parent
+                .child_by_field_name("body")
+                .is_some_and(|b| within(call, b))
+        {
+            let body = parent.child_by_field_name("body")?;
+            for clause in named_children(parent)
+                .into_iter()
+                .filter(|c| c.kind() == "except_clause")
+            {
+                let Some(value) = clause
+                    .child_by_field_name("value")
+                    .or_else(|| named_children(clause).first().copied())
+                else {
+                    continue;
+                };
+                let types = match value.kind() {
+                    "as_pattern" => *named_children(value).first()?,
+                    _ => value,
+                };
+                let types = unparenthesize(types);
+                let listed: Vec<Node> = if types.kind() == "tuple" {
+                    named_children(types)
+                } else {
+                    vec![types]
+                };
+                for t in listed {
+                    let Some(q) = resolver.qualified_name(t) else {
+                        continue;
+                    };
+                    if !q.starts_with("requests.") {
+                        continue;
+                    }
+                    if !from_requests {
+                        return None;
+                    }
+                    let target = EXCEPTIONS.iter().find(|(from, _)| *from == q)?.1;
+                    // Another requests call guarded by this handler would lose it.
+                    let others = planned.iter().any(|p| {
+                        p.finding.node.id() != call.id()
+                            && p.finding.call.starts_with("requests.")
+                            && within(p.finding.node, body)
+                    });
+                    if others {
+                        return None;
+                    }
+                    edits.push(Edit::replace(
+                        t.start_byte(),
+                        t.end_byte(),
+                        format!("{module}.{target}"),
+                    ));
+                }
+            }
+        }
+        node = parent;
+    }
+    Some(())
+}
