@@ -83,12 +83,21 @@ pub fn apply(text: &str, fixes: &[Fix]) -> (String, Vec<usize>) {
     (splice(text, &taken), applied)
 }
 
-/// Applies non-overlapping edits (already checked) in one pass.
+/// Applies edits sorted by position in one pass. An edit that overlaps an earlier one, or
+/// falls outside the text, is skipped rather than trusted (callers re-parse the result).
 pub fn splice(text: &str, edits: &[&Edit]) -> String {
     let extra: usize = edits.iter().map(|e| e.text.len()).sum();
     let mut out = String::with_capacity(text.len() + extra);
     let mut pos = 0;
     for edit in edits {
+        let valid = pos <= edit.start
+            && edit.start <= edit.end
+            && edit.end <= text.len()
+            && text.is_char_boundary(edit.start)
+            && text.is_char_boundary(edit.end);
+        if !valid {
+            continue;
+        }
         out.push_str(&text[pos..edit.start]);
         out.push_str(&edit.text);
         pos = edit.end;
@@ -144,6 +153,13 @@ mod tests {
             ],
         );
         assert_eq!(applied, vec![0]);
+    }
+
+    #[test]
+    fn splice_skips_overlapping_edits_instead_of_panicking() {
+        let a = Edit::replace(0, 5, "X");
+        let b = Edit::replace(2, 3, "Y");
+        assert_eq!(splice("abcdefg", &[&a, &b]), "Xfg");
     }
 
     #[test]

@@ -122,6 +122,9 @@ fn convert<'t>(
     edits.retain(|e| !(e.start >= statement.start_byte() && e.end <= statement.end_byte()));
     inner.push(Edit::replace(call.start_byte(), call.end_byte(), request));
     inner.sort_by_key(|e| (e.start, e.end));
+    if inner.windows(2).any(|w| w[1].start < w[0].end) {
+        return None;
+    }
     let shifted: Vec<Edit> = inner
         .iter()
         .map(|e| {
@@ -250,6 +253,14 @@ fn response_uses<'t>(
     match parent.kind() {
         "expression_statement" => return Some(()),
         "attribute" if is_field(parent, "object", call) => {
+            // `.ok` right on the call would rewrite around the request itself: keep it simple.
+            if parent
+                .child_by_field_name("attribute")
+                .map(|a| text(a, src))
+                == Some("ok")
+            {
+                return None;
+            }
             return same_meaning_use(src, parent, call, edits);
         }
         "assignment" if is_field(parent, "right", call) => {}
@@ -309,6 +320,15 @@ fn same_meaning_use(src: &str, attribute: Node, object: Node, edits: &mut Vec<Ed
                     | "expression_statement"
             )
         });
+        if let Some(negation) = attribute.parent().filter(|p| p.kind() == "not_operator") {
+            // `not r.ok` reads best as the failure test itself.
+            edits.push(Edit::replace(
+                negation.start_byte(),
+                negation.end_byte(),
+                format!("{}.status_code >= 400", text(object, src)),
+            ));
+            return Some(());
+        }
         let comparison = format!("{}.status_code < 400", text(object, src));
         let replacement = if alone {
             comparison
