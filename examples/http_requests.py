@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import urllib.request
 
 import requests as rq
 
@@ -24,12 +25,24 @@ async def echo(payload: dict) -> dict:
     return reply.json()
 
 
+async def with_session() -> tuple[str, int]:
+    with rq.Session() as session:
+        session.headers.update({"X-Test": "from-session"})
+        seen = session.get(f"{BASE}/query", params={"s": "1"}).json()["x_test"]
+        status = session.get(f"{BASE}/missing").status_code
+    return seen, status
+
+
 async def main() -> None:
     name, items = await asyncio.gather(fetch_name(), fetch_items())
     print("name:", name, "items:", items)
     print("echo:", await echo({"hello": "world", "n": 3}))
     query = rq.get(f"{BASE}/query", params={"b": "2", "a": "1"}, headers={"X-Test": "yes"}, timeout=5)
     print("query:", query.status_code, query.json())
+    print("text:", rq.get(f"{BASE}/text", timeout=5).text.strip())
+    print("followed:", rq.get(f"{BASE}/redirect", timeout=5).json()["name"])
+    print("session:", await with_session())
+    print("urlopen:", urllib.request.urlopen(f"{BASE}/text", timeout=5).read().decode().strip())
     print("redirected to:", rq.get(f"{BASE}/redirect", timeout=5).url.rsplit("/", 1)[-1])
     missing = rq.get(f"{BASE}/missing", timeout=5)
     print("missing:", missing.status_code, missing.ok)

@@ -1,6 +1,7 @@
 """Run child processes from coroutines with subprocess."""
 
 import asyncio
+import os
 import subprocess
 import sys
 
@@ -22,6 +23,8 @@ async def main() -> None:
         subprocess.run([PY, "-c", "raise SystemExit(5)"], check=True)
     except subprocess.CalledProcessError as err:
         print("CalledProcessError:", err.returncode)
+    status = os.system(f"{PY} -c 'raise SystemExit(4)'")
+    print("os.system exit code:", os.waitstatus_to_exitcode(status))
     results = await asyncio.gather(*(run_child(f"print({n} ** 2)") for n in range(3)))
     print("squares:", results)
 

@@ -118,6 +118,9 @@ pub struct TypeDef {
     pub divides: bool,
     pub attributes: HashMap<String, String>,
     pub returns: HashMap<String, String>,
+    /// A value made and used up in one expression (`urlopen(u).read()`) may be offloaded with
+    /// that whole expression.
+    pub chain: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +180,8 @@ struct RawType {
     attributes: HashMap<String, String>,
     #[serde(default)]
     returns: HashMap<String, String>,
+    #[serde(default)]
+    chain: bool,
     /// Shorthand: blocking methods owned by the declaring family.
     #[serde(default)]
     methods: Vec<String>,
@@ -276,6 +281,7 @@ impl Catalog {
                     divides: raw.divides,
                     attributes: raw.attributes,
                     returns: raw.returns,
+                    chain: raw.chain,
                 },
             );
         }

@@ -94,7 +94,15 @@ fn convert<'t>(
     let arguments = request_arguments(resolver, call, method, from_requests)?;
     let mut edits: Vec<Edit> = Vec::new();
     response_uses(resolver, call, statement, function, &mut edits)?;
-    translate_handlers(resolver, call, function, planned, from_requests, &mut edits)?;
+    translate_handlers(
+        resolver,
+        call,
+        &[call],
+        function,
+        planned,
+        from_requests,
+        &mut edits,
+    )?;
 
     let httpx = resolver.module_alias_for("httpx");
     let module = httpx.clone().unwrap_or_else(|| "httpx".to_string());
@@ -158,6 +166,178 @@ fn convert<'t>(
             Vec::new()
         },
     })
+}
+
+/// `with requests.Session() as s:` whose every use of `s` is a request whose response is used
+/// with the same meaning → `async with httpx.AsyncClient(follow_redirects=True) as s:` with the
+/// requests awaited (`head` keeps `follow_redirects=False`, as requests does).
+pub fn use_async_sessions<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
+    let mut done: Vec<usize> = Vec::new();
+    for i in 0..planned.len() {
+        if planned[i].kind != FixKind::Manual
+            || !planned[i].finding.call.starts_with("requests.Session.")
+        {
+            continue;
+        }
+        let Some(with) = session_with(resolver, planned[i].finding.node) else {
+            continue;
+        };
+        if done.contains(&with.id()) {
+            continue;
+        }
+        done.push(with.id());
+        let Some((fix, covered)) = convert_session(resolver, with, planned) else {
+            continue;
+        };
+        for p in planned.iter_mut() {
+            if covered.iter().any(|c| c.id() == p.finding.node.id()) {
+                p.kind = FixKind::Native;
+                p.reason = None;
+                p.fix = Some(fix.clone());
+            }
+        }
+    }
+}
+
+/// The `with requests.Session() as s:` statement whose session the call uses.
+fn session_with<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<Node<'t>> {
+    let src = resolver.src();
+    let callee = unparenthesize(call.child_by_field_name("function")?);
+    let receiver = callee
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier")?;
+    let name = text(receiver, src);
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        if parent.kind() == "with_statement"
+            && parent
+                .child_by_field_name("body")
+                .is_some_and(|b| within(call, b))
+        {
+            let clause = named_children(parent)
+                .into_iter()
+                .find(|c| c.kind() == "with_clause")?;
+            let items = named_children(clause);
+            if let [item] = items.as_slice()
+                && let Some(value) = item
+                    .child_by_field_name("value")
+                    .filter(|v| v.kind() == "as_pattern")
+                && let Some(alias) = value.child_by_field_name("alias")
+                && text(alias, src) == name
+            {
+                let ctor = unparenthesize(*named_children(value).first()?);
+                let callee = ctor.child_by_field_name("function")?;
+                let q = resolver.qualified_name(callee)?;
+                let empty = ctor
+                    .child_by_field_name("arguments")
+                    .is_some_and(|a| named_children(a).is_empty());
+                return (matches!(q.as_str(), "requests.Session" | "requests.session") && empty)
+                    .then_some(parent);
+            }
+        }
+        node = parent;
+    }
+    None
+}
+
+fn convert_session<'t>(
+    resolver: &Resolver<'t>,
+    with: Node<'t>,
+    planned: &[Planned<'t>],
+) -> Option<(Fix, Vec<Node<'t>>)> {
+    let src = resolver.src();
+    if children(with).iter().any(|c| c.kind() == "async") {
+        return None;
+    }
+    let function = crate::resolve::enclosing_function(with)?;
+    let clause = named_children(with)
+        .into_iter()
+        .find(|c| c.kind() == "with_clause")?;
+    let value = named_children(*named_children(clause).first()?)
+        .into_iter()
+        .next()?;
+    let ctor = unparenthesize(*named_children(value).first()?);
+    let alias = value.child_by_field_name("alias")?;
+    let target = *named_children(alias).first()?;
+    let name = text(target, src);
+    let body = with.child_by_field_name("body")?;
+    let scope = resolver.binding_scope(name, target)?;
+    let module = resolver.module_alias_for("httpx");
+    let httpx = module.clone().unwrap_or_else(|| "httpx".to_string());
+
+    let mut edits = vec![
+        Edit::insert(with.start_byte(), "async "),
+        Edit::replace(
+            ctor.start_byte(),
+            ctor.end_byte(),
+            format!("{httpx}.AsyncClient(follow_redirects=True)"),
+        ),
+    ];
+    let mut converted: Vec<Node<'t>> = Vec::new();
+    let mut stack = vec![function];
+    while let Some(node) = stack.pop() {
+        stack.extend(children(node));
+        if node.kind() != "identifier" || text(node, src) != name || node.id() == target.id() {
+            continue;
+        }
+        if resolver.binding_scope(name, node) != Some(scope) {
+            continue;
+        }
+        if !within(node, body) || crate::find::in_nested_scope(node, function) {
+            return None;
+        }
+        let attribute = node
+            .parent()
+            .filter(|p| p.kind() == "attribute" && is_field(*p, "object", node))?;
+        let method = text(attribute.child_by_field_name("attribute")?, src);
+        if method == "headers" {
+            continue;
+        }
+        let call = attribute
+            .parent()
+            .filter(|c| c.kind() == "call" && is_field(*c, "function", attribute))?;
+        if !METHODS.contains(&method) || crate::find::in_generator_scope(call) {
+            return None;
+        }
+        let mut arguments = request_arguments(resolver, call, method, true)?;
+        if method == "head" && !arguments.explicit_redirects {
+            arguments.text.push("follow_redirects=False".to_string());
+        }
+        let statement = enclosing_statement(call);
+        response_uses(resolver, call, statement, function, &mut edits)?;
+        let args = call.child_by_field_name("arguments")?;
+        let parens = crate::syntax::needs_parentheses(call);
+        edits.push(Edit::insert(
+            call.start_byte(),
+            if parens { "(await " } else { "await " },
+        ));
+        edits.push(Edit::replace(
+            args.start_byte(),
+            args.end_byte(),
+            format!("({})", arguments.text.join(", ")),
+        ));
+        if parens {
+            edits.push(Edit::insert(call.end_byte(), ")"));
+        }
+        converted.push(call);
+    }
+    if converted.is_empty() {
+        return None;
+    }
+    translate_handlers(
+        resolver, with, &converted, function, planned, true, &mut edits,
+    )?;
+    Some((
+        Fix {
+            edits,
+            needs: if module.is_none() {
+                vec!["httpx"]
+            } else {
+                Vec::new()
+            },
+        },
+        converted,
+    ))
 }
 
 struct Arguments {
@@ -354,7 +534,8 @@ fn same_meaning_use(src: &str, attribute: Node, object: Node, edits: &mut Vec<Ed
 /// when every requests call the `try` guards is converted with it.
 fn translate_handlers<'t>(
     resolver: &Resolver<'t>,
-    call: Node<'t>,
+    start: Node<'t>,
+    converted: &[Node<'t>],
     function: Node<'t>,
     planned: &[Planned<'t>],
     from_requests: bool,
@@ -363,7 +544,7 @@ fn translate_handlers<'t>(
     let module = resolver
         .module_alias_for("httpx")
         .unwrap_or_else(|| "httpx".to_string());
-    let mut node = call;
+    let mut node = start;
     while let Some(parent) = node.parent() {
         if parent.id() == function.id() {
             break;
@@ -371,7 +552,7 @@ fn translate_handlers<'t>(
         if parent.kind() == "try_statement"
             && parent
                 .child_by_field_name("body")
-                .is_some_and(|b| within(call, b))
+                .is_some_and(|b| within(start, b))
         {
             let body = parent.child_by_field_name("body")?;
             for clause in named_children(parent)
@@ -407,7 +588,7 @@ fn translate_handlers<'t>(
                     let target = EXCEPTIONS.iter().find(|(from, _)| *from == q)?.1;
                     // Another requests call guarded by this handler would lose it.
                     let others = planned.iter().any(|p| {
-                        p.finding.node.id() != call.id()
+                        !converted.iter().any(|c| c.id() == p.finding.node.id())
                             && p.finding.call.starts_with("requests.")
                             && within(p.finding.node, body)
                     });

@@ -16,7 +16,7 @@ use crate::catalog::{Catalog, EntryFix, Scope};
 use crate::edits::{Edit, Fix};
 use crate::find::{Finding, Matched};
 use crate::resolve::Resolver;
-use crate::syntax::{is_field, named_children, needs_parentheses, within};
+use crate::syntax::{is_field, named_children, needs_parentheses, unparenthesize, within};
 
 /// The kind of fix a finding gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -255,7 +255,7 @@ pub fn plan<'t>(
             }
         })
         .collect();
-    group_chains(&mut planned, resolver, spelling);
+    group_chains(&mut planned, resolver, catalog, spelling);
     // A generator expression is offloaded whole or not at all.
     let blocked: Vec<usize> = planned
         .iter()
@@ -280,6 +280,7 @@ pub fn plan<'t>(
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
             crate::native_subprocess::use_async_subprocesses(&mut planned, resolver);
             crate::native_http::use_async_http(&mut planned, resolver);
+            crate::native_http::use_async_sessions(&mut planned, resolver);
         }
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);
@@ -289,15 +290,27 @@ pub fn plan<'t>(
 /// A blocking call whose receiver holds another blocking call (`Path(p).resolve().exists()`)
 /// is one blocking expression: it is offloaded whole, as `lambda: <chain>`, and the calls inside
 /// share that fix. Offloading the parts separately would leave the outer call on the loop.
-fn group_chains<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spelling: &Spelling) {
+fn group_chains<'t>(
+    planned: &mut [Planned<'t>],
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    spelling: &Spelling,
+) {
     let mut order: Vec<usize> = (0..planned.len()).collect();
     order.sort_by_key(|&i| {
         let n = planned[i].finding.node;
         (n.start_byte(), std::cmp::Reverse(n.end_byte()))
     });
+    // A manual call inside is fine when its value is made and used up in this expression.
+    let chainable = |p: &Planned| match &p.finding.matched {
+        Matched::Call {
+            returns: Some(t), ..
+        } => catalog.type_def(t).is_some_and(|d| d.chain),
+        _ => false,
+    };
     let mut covered = vec![false; planned.len()];
     for &i in &order {
-        if covered[i] || planned[i].finding.genexp.is_some() || planned[i].kind == FixKind::Manual {
+        if covered[i] || planned[i].finding.genexp.is_some() {
             continue;
         }
         let Some(callee) = planned[i].finding.node.child_by_field_name("function") else {
@@ -309,7 +322,24 @@ fn group_chains<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spelli
         if inner.is_empty() {
             continue;
         }
-        if inner.iter().any(|&j| planned[j].kind == FixKind::Manual) {
+        if planned[i].kind == FixKind::Manual {
+            // Only a method on the chainable value itself (`urlopen(u).read()`).
+            let receiver = unparenthesize(callee)
+                .child_by_field_name("object")
+                .map(unparenthesize);
+            let on_chainable = receiver.is_some_and(|r| {
+                inner
+                    .iter()
+                    .any(|&j| planned[j].finding.node.id() == r.id() && chainable(&planned[j]))
+            });
+            if !on_chainable {
+                continue;
+            }
+        }
+        if inner
+            .iter()
+            .any(|&j| planned[j].kind == FixKind::Manual && !chainable(&planned[j]))
+        {
             planned[i].kind = FixKind::Manual;
             planned[i].fix = None;
             planned[i].reason =
@@ -325,6 +355,7 @@ fn group_chains<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spelli
         for j in inner.into_iter().chain(std::iter::once(i)) {
             covered[j] = true;
             planned[j].kind = FixKind::Thread;
+            planned[j].reason = None;
             planned[j].fix = Some(fix.clone());
         }
     }
