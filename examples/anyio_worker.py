@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 import anyio
 
@@ -33,7 +34,7 @@ async def main() -> None:
     async with anyio.create_task_group() as tg:
         for name in names:
             tg.start_soon(archive, name)
-    print("inbox left:", os.listdir(INBOX))
+    print("inbox left:", os.listdir(INBOX), "inbox exists:", Path(INBOX).exists())
     print("archived:", sorted(os.listdir(os.path.join(SCRATCH, "archive"))))
 
 

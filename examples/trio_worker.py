@@ -5,6 +5,7 @@
 
 import os
 import time
+from pathlib import Path
 
 import trio
 
@@ -32,6 +33,7 @@ async def snapshot(path: str) -> int:
 
 async def main() -> None:
     print("total:", await total(DATA))
+    print("data size:", Path(DATA).stat().st_size)
     print("copied bytes:", await snapshot(DATA))
     print("files:", sorted(n for n in os.listdir(SCRATCH) if n.startswith("numbers")))
 

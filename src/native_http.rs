@@ -174,8 +174,9 @@ fn convert<'t>(
 pub fn use_async_sessions<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
     let mut done: Vec<usize> = Vec::new();
     for i in 0..planned.len() {
+        let call = &planned[i].finding.call;
         if planned[i].kind != FixKind::Manual
-            || !planned[i].finding.call.starts_with("requests.Session.")
+            || !(call.starts_with("requests.Session.") || call.starts_with("httpx.Client."))
         {
             continue;
         }
@@ -228,11 +229,23 @@ fn session_with<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<Node<'t>>
                 let ctor = unparenthesize(*named_children(value).first()?);
                 let callee = ctor.child_by_field_name("function")?;
                 let q = resolver.qualified_name(callee)?;
-                let empty = ctor
-                    .child_by_field_name("arguments")
-                    .is_some_and(|a| named_children(a).is_empty());
-                return (matches!(q.as_str(), "requests.Session" | "requests.session") && empty)
-                    .then_some(parent);
+                let args = named_children(ctor.child_by_field_name("arguments")?);
+                let accepted = match q.as_str() {
+                    "requests.Session" | "requests.session" => args.is_empty(),
+                    // The same library: the async client takes the same settings, except the
+                    // ones that hold sync objects.
+                    "httpx.Client" => args.iter().all(|a| {
+                        a.kind() == "keyword_argument"
+                            && a.child_by_field_name("name").is_some_and(|n| {
+                                !matches!(
+                                    text(n, src),
+                                    "transport" | "mounts" | "event_hooks" | "auth"
+                                )
+                            })
+                    }),
+                    _ => false,
+                };
+                return accepted.then_some(parent);
             }
         }
         node = parent;
@@ -265,13 +278,20 @@ fn convert_session<'t>(
     let module = resolver.module_alias_for("httpx");
     let httpx = module.clone().unwrap_or_else(|| "httpx".to_string());
 
+    let from_requests = resolver
+        .qualified_name(ctor.child_by_field_name("function")?)
+        .is_some_and(|q| q.starts_with("requests."));
+    let client = if from_requests {
+        format!("{httpx}.AsyncClient(follow_redirects=True)")
+    } else {
+        format!(
+            "{httpx}.AsyncClient{}",
+            text(ctor.child_by_field_name("arguments")?, src)
+        )
+    };
     let mut edits = vec![
         Edit::insert(with.start_byte(), "async "),
-        Edit::replace(
-            ctor.start_byte(),
-            ctor.end_byte(),
-            format!("{httpx}.AsyncClient(follow_redirects=True)"),
-        ),
+        Edit::replace(ctor.start_byte(), ctor.end_byte(), client),
     ];
     let mut converted: Vec<Node<'t>> = Vec::new();
     let mut stack = vec![function];
@@ -299,8 +319,8 @@ fn convert_session<'t>(
         if !METHODS.contains(&method) || crate::find::in_generator_scope(call) {
             return None;
         }
-        let mut arguments = request_arguments(resolver, call, method, true)?;
-        if method == "head" && !arguments.explicit_redirects {
+        let mut arguments = request_arguments(resolver, call, method, from_requests)?;
+        if from_requests && method == "head" && !arguments.explicit_redirects {
             arguments.text.push("follow_redirects=False".to_string());
         }
         let statement = enclosing_statement(call);
@@ -325,7 +345,13 @@ fn convert_session<'t>(
         return None;
     }
     translate_handlers(
-        resolver, with, &converted, function, planned, true, &mut edits,
+        resolver,
+        with,
+        &converted,
+        function,
+        planned,
+        from_requests,
+        &mut edits,
     )?;
     Some((
         Fix {

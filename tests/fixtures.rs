@@ -86,6 +86,13 @@ fn run_fixture(path: &Path) -> String {
             fixed.remaining.len(),
             "{name}: the findings left after fixing differ from a fresh check of the fixed text"
         );
+        let unfixed: Vec<String> = fixed
+            .remaining
+            .iter()
+            .filter(|f| f.fix != unblock::plan::FixKind::Manual)
+            .map(|f| format!("{}:{} {} ({:?})", f.line, f.column, f.call, f.fix))
+            .collect();
+        assert!(unfixed.is_empty(), "{name}: fixable findings were left unfixed: {unfixed:?}");
     } else {
         out.push_str("(no change)\n");
     }
