@@ -1,6 +1,8 @@
 """An anyio program (run with anyio.run): sleeps, file-system calls and a file read."""
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -34,6 +36,8 @@ async def main() -> None:
     async with anyio.create_task_group() as tg:
         for name in names:
             tg.start_soon(archive, name)
+    child = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, check=True)
+    print("child said:", child.stdout.decode().strip(), "exit:", child.returncode)
     print("inbox left:", os.listdir(INBOX), "inbox exists:", Path(INBOX).exists())
     print("archived:", sorted(os.listdir(os.path.join(SCRATCH, "archive"))))
 

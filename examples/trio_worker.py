@@ -4,6 +4,8 @@
 # `unblock check` carry the proof for trio)
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +34,8 @@ async def snapshot(path: str) -> int:
 
 
 async def main() -> None:
+    child = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, check=True)
+    print("child said:", child.stdout.decode().strip(), "exit:", child.returncode)
     print("total:", await total(DATA))
     print("data size:", Path(DATA).stat().st_size)
     print("copied bytes:", await snapshot(DATA))

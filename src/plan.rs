@@ -284,6 +284,7 @@ pub fn plan<'t>(
         }
         if spelling.runtime != Runtime::Asyncio && spelling.uses_runtime_offload() {
             use_async_paths(&mut planned, resolver, spelling);
+            crate::native_subprocess::use_run_process(&mut planned, resolver, spelling.runtime);
         }
     }
     crate::extract::extract_helpers(&mut planned, resolver, spelling);

@@ -92,7 +92,10 @@ fn run_fixture(path: &Path) -> String {
             .filter(|f| f.fix != unblock::plan::FixKind::Manual)
             .map(|f| format!("{}:{} {} ({:?})", f.line, f.column, f.call, f.fix))
             .collect();
-        assert!(unfixed.is_empty(), "{name}: fixable findings were left unfixed: {unfixed:?}");
+        assert!(
+            unfixed.is_empty(),
+            "{name}: fixable findings were left unfixed: {unfixed:?}"
+        );
     } else {
         out.push_str("(no change)\n");
     }
