@@ -42,6 +42,19 @@ impl Edit {
     }
 }
 
+/// `f()` → `await f()`, parenthesized where the value is used as a primary
+/// (`(await f()).attr`, never `await f().attr`).
+pub fn await_call(call: tree_sitter::Node) -> Vec<Edit> {
+    if crate::syntax::needs_parentheses(call) {
+        vec![
+            Edit::insert(call.start_byte(), "(await "),
+            Edit::insert(call.end_byte(), ")"),
+        ]
+    } else {
+        vec![Edit::insert(call.start_byte(), "await ")]
+    }
+}
+
 /// The edits of one rewrite, and the modules it needs imported.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Fix {

@@ -332,7 +332,7 @@ fn rewrite_one_use<'t>(
                     if crate::find::in_generator_scope(call) {
                         return None;
                     }
-                    Some((await_edits(call), call))
+                    Some((crate::edits::await_call(call), call))
                 }
                 None if PLAIN_ATTRIBUTES.contains(&attr) => Some((Vec::new(), parent)),
                 _ => None,
@@ -436,18 +436,6 @@ fn open_paren(call: Node) -> &'static str {
 
 fn close_paren(call: Node) -> &'static str {
     if needs_parentheses(call) { ")" } else { "" }
-}
-
-/// `f.read()` → `await f.read()` (parenthesized where its value is used as a primary).
-fn await_edits(call: Node) -> Vec<Edit> {
-    if needs_parentheses(call) {
-        vec![
-            Edit::insert(call.start_byte(), "(await "),
-            Edit::insert(call.end_byte(), ")"),
-        ]
-    } else {
-        vec![Edit::insert(call.start_byte(), "await ")]
-    }
 }
 
 /// `data = open(p).read()`, `return open(p).read()`, `json.dump(x, open(p, "w"))`, … → the

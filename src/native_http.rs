@@ -478,17 +478,7 @@ fn response_uses<'t>(
     if parent.parent().is_none_or(|p| p.id() != statement.id()) {
         return None;
     }
-    let name = text(target, src);
-    let scope = resolver.binding_scope(name, target)?;
-    let mut stack = vec![function];
-    while let Some(node) = stack.pop() {
-        stack.extend(children(node));
-        if node.kind() != "identifier" || text(node, src) != name || node.id() == target.id() {
-            continue;
-        }
-        if resolver.binding_scope(name, node) != Some(scope) {
-            continue;
-        }
+    for node in resolver.uses_of(target, function) {
         if node.start_byte() < statement.end_byte() || crate::find::in_nested_scope(node, function)
         {
             return None;

@@ -14,8 +14,7 @@ use crate::edits::{Edit, Fix};
 use crate::plan::{FixKind, Planned};
 use crate::resolve::Resolver;
 use crate::syntax::{
-    children, is_field, line_start, named_children, needs_parentheses, newline_of, text,
-    unparenthesize,
+    is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
 };
 
 /// Keyword arguments that only `Popen` understands; they are turned into decoding instead.
@@ -162,8 +161,6 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         return None;
     }
     let launch = launch(resolver, call)?;
-    let name = text(target, src);
-    let scope = resolver.binding_scope(name, target)?;
     let asyncio = match resolver.module_alias_for("asyncio") {
         Some(alias) => alias,
         None => "asyncio".to_string(),
@@ -201,15 +198,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
 
     // Every other use of the name.
     let mut waited = false;
-    let mut stack = vec![function];
-    while let Some(node) = stack.pop() {
-        stack.extend(children(node));
-        if node.kind() != "identifier" || text(node, src) != name || node.id() == target.id() {
-            continue;
-        }
-        if resolver.binding_scope(name, node) != Some(scope) {
-            continue;
-        }
+    for node in resolver.uses_of(target, function) {
         if node.start_byte() < statement.end_byte() || crate::find::in_nested_scope(node, function)
         {
             return None;
@@ -231,7 +220,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
                 {
                     return None;
                 }
-                edits.extend(await_edits(c));
+                edits.extend(crate::edits::await_call(c));
                 covered.push(c);
                 waited = true;
             }
@@ -251,17 +240,6 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         return None;
     }
     Some((Fix { edits, needs }, covered))
-}
-
-fn await_edits(call: Node) -> Vec<Edit> {
-    if needs_parentheses(call) {
-        vec![
-            Edit::insert(call.start_byte(), "(await "),
-            Edit::insert(call.end_byte(), ")"),
-        ]
-    } else {
-        vec![Edit::insert(call.start_byte(), "await ")]
-    }
 }
 
 /// `p.communicate(input)` → `await p.communicate(input)`; in text mode the input is encoded and
@@ -290,7 +268,7 @@ fn communicate_edits(
     if input.is_some() && !launch.stdin_piped {
         return None;
     }
-    let mut edits = await_edits(call);
+    let mut edits = crate::edits::await_call(call);
     let Some((encoding, errors)) = &launch.text_mode else {
         return Some(edits);
     };

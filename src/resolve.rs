@@ -550,6 +550,29 @@ impl<'a> Resolver<'a> {
             .is_some_and(|q| self.catalog.constructed_type(&q).is_some())
     }
 
+    /// Every identifier in `function` that refers to the same variable as `target` (a binding
+    /// of it), `target` itself excluded, in no particular order.
+    pub fn uses_of(&self, target: Node<'a>, function: Node<'a>) -> Vec<Node<'a>> {
+        let name = text(target, self.src);
+        let Some(scope) = self.binding_scope(name, target) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut stack = vec![function];
+        while let Some(node) = stack.pop() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+            if node.kind() == "identifier"
+                && node.id() != target.id()
+                && text(node, self.src) == name
+                && self.binding_scope(name, node) == Some(scope)
+            {
+                out.push(node);
+            }
+        }
+        out
+    }
+
     /// Whether an identifier at this place is bound by a scope other than the builtins.
     pub fn is_bound(&self, name: &str, at: Node<'a>) -> bool {
         matches!(self.lookup(name, at), Lookup::Bound { .. })
