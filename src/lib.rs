@@ -3,7 +3,8 @@
 //!
 //! The pipeline, one module per stage: [`discover`] files → [`source`] read/decode →
 //! [`syntax`] parse → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
-//! (with [`native_files`] and [`extract`]) → [`edits`] apply (with [`imports`]) → [`verify`] →
+//! (with [`native_files`], [`native_http`], [`native_subprocess`] and [`extract`]) → [`edits`]
+//! apply (with [`imports`]) → [`verify`] →
 //! [`report`] / [`diff`] / [`write`].
 //! [`engine`] runs one file through it; [`cli`] drives many.
 
