@@ -5,7 +5,7 @@
 //! [`syntax`] parse → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
 //! (with [`native_files`], [`native_http`], [`native_subprocess`] and [`extract`]) → [`edits`]
 //! apply (with [`imports`]) → [`verify`] →
-//! [`report`] / [`diff`] / [`write`].
+//! [`report`] / [`diff`] / [`write`](mod@write).
 //! [`engine`] runs one file through it; [`cli`] drives many.
 
 pub mod catalog;
