@@ -478,16 +478,9 @@ fn response_uses<'t>(
     if parent.parent().is_none_or(|p| p.id() != statement.id()) {
         return None;
     }
-    for node in resolver.uses_of(target, function) {
-        if node.start_byte() < statement.end_byte() || crate::find::in_nested_scope(node, function)
-        {
-            return None;
-        }
-        let use_parent = node.parent()?;
-        if use_parent.kind() != "attribute" || !is_field(use_parent, "object", node) {
-            return None;
-        }
-        same_meaning_use(src, use_parent, node, edits)?;
+    for attribute in resolver.attribute_uses_after(target, statement, function)? {
+        let object = attribute.child_by_field_name("object")?;
+        same_meaning_use(src, attribute, object, edits)?;
     }
     Some(())
 }

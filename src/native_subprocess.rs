@@ -198,15 +198,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
 
     // Every other use of the name.
     let mut waited = false;
-    for node in resolver.uses_of(target, function) {
-        if node.start_byte() < statement.end_byte() || crate::find::in_nested_scope(node, function)
-        {
-            return None;
-        }
-        let parent = node.parent()?;
-        if parent.kind() != "attribute" || !is_field(parent, "object", node) {
-            return None;
-        }
+    for parent in resolver.attribute_uses_after(target, statement, function)? {
         let attr = text(parent.child_by_field_name("attribute")?, src);
         let method_call = parent
             .parent()

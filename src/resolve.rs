@@ -573,6 +573,31 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    /// The `x.attr` nodes through which a value bound by `target` in `statement` is used in
+    /// `function`; `None` when any use is not such an attribute, comes before the statement, or
+    /// sits in a nested function (the value would escape the rewrite).
+    pub fn attribute_uses_after(
+        &self,
+        target: Node<'a>,
+        statement: Node<'a>,
+        function: Node<'a>,
+    ) -> Option<Vec<Node<'a>>> {
+        let mut out = Vec::new();
+        for node in self.uses_of(target, function) {
+            if node.start_byte() < statement.end_byte()
+                || crate::find::in_nested_scope(node, function)
+            {
+                return None;
+            }
+            let parent = node.parent()?;
+            if parent.kind() != "attribute" || !is_field(parent, "object", node) {
+                return None;
+            }
+            out.push(parent);
+        }
+        Some(out)
+    }
+
     /// Whether an identifier at this place is bound by a scope other than the builtins.
     pub fn is_bound(&self, name: &str, at: Node<'a>) -> bool {
         matches!(self.lookup(name, at), Lookup::Bound { .. })
