@@ -1083,26 +1083,12 @@ fn enclosing_loop(node: Node) -> Option<Node> {
     None
 }
 
-/// Identifier nodes that name variables (not attribute or keyword-argument names).
+/// Identifier nodes that name variables (not attribute or keyword-argument names), in order.
 fn identifiers<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" {
-            let parent = n.parent();
-            let attr_name =
-                parent.is_some_and(|p| p.kind() == "attribute" && is_field(p, "attribute", n));
-            let kw_name =
-                parent.is_some_and(|p| p.kind() == "keyword_argument" && is_field(p, "name", n));
-            if !attr_name && !kw_name {
-                out.push((text(n, src).to_string(), n));
-            }
-        }
-        let mut kids = children(n);
-        kids.reverse();
-        stack.extend(kids);
-    }
-    out
+    crate::syntax::variable_identifiers(node, &[])
+        .into_iter()
+        .map(|n| (text(n, src).to_string(), n))
+        .collect()
 }
 
 /// Identifiers read in a statement, in source order (binding targets excluded, except the

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use crate::edits::Edit;
-use crate::syntax::{children, import_query, line_start, named_children, text};
+use crate::syntax::{import_query, line_start, named_children, text, variable_identifiers};
 
 /// The modules the fixes may import that are not in the standard library.
 const THIRD_PARTY: &[&str] = &["aiofiles", "anyio", "httpx", "trio"];
@@ -139,29 +139,13 @@ fn after_line(src: &str, at: usize, text: String, newline: &str) -> Edit {
 /// attribute names or keyword-argument names).
 pub fn reference_counts(root: Node, src: &str) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        match node.kind() {
-            "import_statement" | "import_from_statement" | "future_import_statement" => continue,
-            "identifier" => {
-                let parent = node.parent();
-                let is_attr_name = parent.is_some_and(|p| {
-                    p.kind() == "attribute"
-                        && p.child_by_field_name("attribute")
-                            .is_some_and(|a| a.id() == node.id())
-                });
-                let is_kwarg_name = parent.is_some_and(|p| {
-                    p.kind() == "keyword_argument"
-                        && p.child_by_field_name("name")
-                            .is_some_and(|a| a.id() == node.id())
-                });
-                if !is_attr_name && !is_kwarg_name {
-                    *counts.entry(text(node, src).to_string()).or_default() += 1;
-                }
-            }
-            _ => {}
-        }
-        stack.extend(children(node));
+    let imports = [
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+    ];
+    for node in variable_identifiers(root, &imports) {
+        *counts.entry(text(node, src).to_string()).or_default() += 1;
     }
     counts
 }

@@ -77,6 +77,8 @@ pub struct Resolver<'a> {
     scopes: RefCell<HashMap<usize, Rc<ScopeInfo<'a>>>>,
     class_attrs: RefCell<HashMap<usize, Rc<AttrTypes>>>,
     in_progress: RefCell<HashSet<(usize, String)>>,
+    /// How often each name is read in the module, computed on first need.
+    reference_counts: std::cell::OnceCell<HashMap<String, usize>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -88,6 +90,7 @@ impl<'a> Resolver<'a> {
             scopes: RefCell::new(HashMap::new()),
             class_attrs: RefCell::new(HashMap::new()),
             in_progress: RefCell::new(HashSet::new()),
+            reference_counts: std::cell::OnceCell::new(),
         }
     }
 
@@ -158,7 +161,9 @@ impl<'a> Resolver<'a> {
         if names.is_empty() {
             return false;
         }
-        let counts = crate::imports::reference_counts(self.root, self.src);
+        let counts = self
+            .reference_counts
+            .get_or_init(|| crate::imports::reference_counts(self.root, self.src));
         names
             .iter()
             .any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)

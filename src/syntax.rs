@@ -169,24 +169,49 @@ pub fn indent_unit(src: &str, function: Node) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The identifiers under `node` that name variables, in source order: not attribute names
+/// (`x.name`) nor keyword-argument names (`f(name=...)`); subtrees of the `skip` kinds are not
+/// entered. One cursor walk that knows each node's parent and field, so no `Node::parent`
+/// look-ups (they cost the node's depth each).
+pub fn variable_identifiers<'t>(node: Node<'t>, skip: &[&str]) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    let mut parents: Vec<&str> = Vec::new();
+    loop {
+        let current = cursor.node();
+        if current.kind() == "identifier" {
+            let field = cursor.field_name();
+            let parent = parents.last().copied();
+            let attribute_name = parent == Some("attribute") && field == Some("attribute");
+            let keyword_name = parent == Some("keyword_argument") && field == Some("name");
+            if !attribute_name && !keyword_name {
+                out.push(current);
+            }
+        }
+        if !skip.contains(&current.kind()) && cursor.goto_first_child() {
+            parents.push(current.kind());
+            continue;
+        }
+        // Next sibling, or climb until there is one; the cursor cannot leave `node`.
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+            parents.pop();
+        }
+    }
+}
+
 /// The first of `base`, `base2`, `base3`, … that names no variable in `scope` (attribute and
 /// keyword-argument names do not count: `http.client` leaves `client` free).
 pub fn free_name(src: &str, scope: Node, base: &str) -> String {
-    let mut used = std::collections::HashSet::new();
-    let mut stack = vec![scope];
-    while let Some(node) = stack.pop() {
-        if node.kind() == "identifier" {
-            let parent = node.parent();
-            let attribute =
-                parent.is_some_and(|p| p.kind() == "attribute" && is_field(p, "attribute", node));
-            let keyword =
-                parent.is_some_and(|p| p.kind() == "keyword_argument" && is_field(p, "name", node));
-            if !attribute && !keyword {
-                used.insert(text(node, src));
-            }
-        }
-        stack.extend(children(node));
-    }
+    let used: std::collections::HashSet<&str> = variable_identifiers(scope, &[])
+        .into_iter()
+        .map(|n| text(n, src))
+        .collect();
     std::iter::once(base.to_string())
         .chain((2..).map(|i| format!("{base}{i}")))
         .find(|n| !used.contains(n.as_str()))
@@ -196,6 +221,19 @@ pub fn free_name(src: &str, scope: Node, base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variable_identifiers_skip_attribute_and_keyword_names() {
+        let src = "import os\nx = os.path.join(a, sep=b)\nf(c)\n";
+        let tree = parse(src).expect("tree");
+        let names: Vec<&str> = variable_identifiers(tree.root_node(), &["import_statement"])
+            .into_iter()
+            .map(|n| text(n, src))
+            .collect();
+        assert_eq!(names, vec!["x", "os", "a", "b", "f", "c"]);
+        assert_eq!(free_name(src, tree.root_node(), "path"), "path");
+        assert_eq!(free_name(src, tree.root_node(), "x"), "x2");
+    }
 
     #[test]
     fn parses_and_reports_first_error() {
