@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Offload, Planned, Spelling};
+use crate::plan::{FixKind, Offload, Planned, Spelling, give_where};
 use crate::resolve::{Resolver, names_bound_in};
 use crate::syntax::{
     children, indent_unit, is_field, line_end, line_start, named_children, newline_of, text, within,
@@ -242,13 +242,12 @@ pub fn extract_helpers<'t>(
                     resolver.src(),
                 )
             {
-                for p in planned.iter_mut() {
-                    if p.finding.node.id() == call.id() {
-                        p.kind = FixKind::Thread;
-                        p.reason = None;
-                        p.fix = Some(fix.clone());
-                    }
-                }
+                give_where(
+                    planned,
+                    |p| p.finding.node.id() == call.id(),
+                    FixKind::Thread,
+                    &fix,
+                );
                 continue;
             }
             let offload =
@@ -267,13 +266,12 @@ pub fn extract_helpers<'t>(
                     continue;
                 }
             };
-            for p in planned.iter_mut() {
-                if p.finding.function_node.id() == function.id() && span.contains(p.finding.node) {
-                    p.kind = FixKind::Helper;
-                    p.reason = None;
-                    p.fix = Some(fix.clone());
-                    p.note.clone_from(&offload.note);
-                }
+            let in_span = |p: &Planned<'t>| {
+                p.finding.function_node.id() == function.id() && span.contains(p.finding.node)
+            };
+            give_where(planned, in_span, FixKind::Helper, &fix);
+            for p in planned.iter_mut().filter(|p| in_span(p)) {
+                p.note.clone_from(&offload.note);
             }
         }
     }

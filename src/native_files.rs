@@ -14,11 +14,11 @@
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned};
+use crate::plan::{FixKind, Planned, give_where};
 use crate::resolve::Resolver;
 use crate::syntax::{
     children, indent_unit, is_field, named_children, needs_parentheses, newline_of, text,
-    unparenthesize,
+    unparenthesize, within,
 };
 
 const AWAITED_METHODS: &[&str] = &[
@@ -93,18 +93,11 @@ pub fn use_async_files<'t>(
         let Some((scope, fix, uses)) = converted else {
             continue;
         };
-        for p in planned.iter_mut() {
+        let covers = |p: &Planned<'t>| {
             let n = p.finding.node;
-            let covered = uses.iter().any(|u| u.id() == n.id())
-                || (n.start_byte() >= scope.start_byte()
-                    && n.end_byte() <= scope.end_byte()
-                    && is_opener(resolver, n));
-            if covered {
-                p.kind = FixKind::Native;
-                p.reason = None;
-                p.fix = Some(fix.clone());
-            }
-        }
+            uses.iter().any(|u| u.id() == n.id()) || (within(n, scope) && is_opener(resolver, n))
+        };
+        give_where(planned, covers, FixKind::Native, &fix);
     }
 }
 
@@ -248,20 +241,10 @@ fn rewrite_uses<'t>(
     let src = resolver.src();
     let handle_name = text(handle, src);
     let function = crate::resolve::enclosing_function(owner)?;
-    let scope = resolver.binding_scope(handle_name, handle)?;
     let mut edits = Vec::new();
     let mut nodes = Vec::new();
-    let mut stack = vec![function];
-    while let Some(node) = stack.pop() {
-        stack.extend(children(node));
-        if node.kind() != "identifier" || text(node, src) != handle_name || node.id() == handle.id()
-        {
-            continue;
-        }
-        if resolver.binding_scope(handle_name, node) != Some(scope) {
-            continue;
-        }
-        let inside = node.start_byte() >= body.start_byte() && node.end_byte() <= body.end_byte();
+    for node in resolver.uses_of(handle, function) {
+        let inside = within(node, body);
         if !inside && rebound_around(node, handle_name, owner, src) {
             // Another `with ... as f:` (or `for f in`) block binds the name anew for this use.
             continue;

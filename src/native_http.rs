@@ -18,7 +18,7 @@
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned};
+use crate::plan::{FixKind, Planned, give_where};
 use crate::resolve::Resolver;
 use crate::syntax::{
     children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
@@ -54,8 +54,7 @@ pub fn use_async_http<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) 
         let Some(fix) = convert(resolver, call, &qualified, planned) else {
             continue;
         };
-        planned[i].kind = FixKind::Native;
-        planned[i].fix = Some(fix);
+        planned[i].take_fix(FixKind::Native, fix);
     }
 }
 
@@ -190,13 +189,12 @@ pub fn use_async_sessions<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
         let Some((fix, covered)) = convert_session(resolver, with, planned) else {
             continue;
         };
-        for p in planned.iter_mut() {
-            if covered.iter().any(|c| c.id() == p.finding.node.id()) {
-                p.kind = FixKind::Native;
-                p.reason = None;
-                p.fix = Some(fix.clone());
-            }
-        }
+        give_where(
+            planned,
+            |p| covered.iter().any(|c| c.id() == p.finding.node.id()),
+            FixKind::Native,
+            &fix,
+        );
     }
 }
 

@@ -11,7 +11,7 @@
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned};
+use crate::plan::{FixKind, Planned, give_where};
 use crate::resolve::Resolver;
 use crate::syntax::{
     is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
@@ -35,13 +35,12 @@ pub fn use_async_subprocesses<'t>(planned: &mut [Planned<'t>], resolver: &Resolv
         let Some((fix, covered)) = convert(resolver, call) else {
             continue;
         };
-        for p in planned.iter_mut() {
-            if covered.iter().any(|c| c.id() == p.finding.node.id()) {
-                p.kind = FixKind::Native;
-                p.reason = None;
-                p.fix = Some(fix.clone());
-            }
-        }
+        give_where(
+            planned,
+            |p| covered.iter().any(|c| c.id() == p.finding.node.id()),
+            FixKind::Native,
+            &fix,
+        );
     }
 }
 
@@ -380,19 +379,16 @@ pub fn use_run_process<'t>(
             format!("await {text}")
         };
         let needs = if resolver.module_alias_for(module).is_none() {
-            vec![if module == "anyio" { "anyio" } else { "trio" }]
+            vec![module]
         } else {
             Vec::new()
         };
-        p.kind = FixKind::Native;
-        p.fix = Some(Fix {
-            edits: vec![Edit::replace(
-                call.start_byte(),
-                call.end_byte(),
-                replacement,
-            )],
-            needs,
-        });
+        let edits = vec![Edit::replace(
+            call.start_byte(),
+            call.end_byte(),
+            replacement,
+        )];
+        p.take_fix(FixKind::Native, Fix { edits, needs });
     }
 }
 

@@ -228,6 +228,27 @@ pub struct Planned<'t> {
     pub note: Option<String>,
 }
 
+impl Planned<'_> {
+    /// Takes `fix` as a fix of this `kind`; a manual reason it had no longer applies.
+    pub fn take_fix(&mut self, kind: FixKind, fix: Fix) {
+        self.kind = kind;
+        self.reason = None;
+        self.fix = Some(fix);
+    }
+}
+
+/// Gives `fix` to every finding `covers` accepts: the findings one rewrite handles together.
+pub fn give_where<'t>(
+    planned: &mut [Planned<'t>],
+    covers: impl Fn(&Planned<'t>) -> bool,
+    kind: FixKind,
+    fix: &Fix,
+) {
+    for p in planned.iter_mut().filter(|p| covers(p)) {
+        p.take_fix(kind, fix.clone());
+    }
+}
+
 pub fn plan<'t>(
     findings: Vec<Finding<'t>>,
     resolver: &Resolver<'t>,
@@ -381,11 +402,13 @@ fn use_async_paths<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spe
         if parens {
             edits.push(Edit::insert(call.end_byte(), ")"));
         }
-        p.kind = FixKind::Native;
-        p.fix = Some(Fix {
-            edits,
-            needs: needs.clone(),
-        });
+        p.take_fix(
+            FixKind::Native,
+            Fix {
+                edits,
+                needs: needs.clone(),
+            },
+        );
     }
 }
 
@@ -456,9 +479,7 @@ fn group_chains<'t>(
         let fix = lambda_fix(planned[i].finding.node, &offload);
         for j in inner.into_iter().chain(std::iter::once(i)) {
             covered[j] = true;
-            planned[j].kind = FixKind::Thread;
-            planned[j].reason = None;
-            planned[j].fix = Some(fix.clone());
+            planned[j].take_fix(FixKind::Thread, fix.clone());
         }
     }
 }
