@@ -375,7 +375,7 @@ fn collect(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let config = configs.for_path(&name)?;
+        let config = configs.for_file(&name)?;
         let options = config.file_options(&name);
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         return Ok(vec![FileResult {
@@ -411,7 +411,7 @@ fn collect(
                 let outcome = std::fs::read(path)
                     .map_err(|e| format!("cannot read: {e}"))
                     .and_then(|bytes| {
-                        let config = configs.for_path(path).map_err(|e| e.to_string())?;
+                        let config = configs.for_file(path).map_err(|e| e.to_string())?;
                         process(&bytes, &config.file_options(path), mode).map_err(|e| e.to_string())
                     });
                 progress.inc(1);

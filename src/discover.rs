@@ -99,9 +99,12 @@ impl Walk {
                     {
                         return false;
                     }
-                    configs
-                        .for_path(entry.path())
-                        .map_or(true, |c| !c.excludes(entry.path()))
+                    let config = if is_dir {
+                        configs.for_folder(entry.path())
+                    } else {
+                        configs.for_file(entry.path())
+                    };
+                    config.map_or(true, |c| !c.excludes(entry.path()))
                 });
             builder.build_parallel().run(|| {
                 let files = &files;

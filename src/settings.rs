@@ -320,18 +320,31 @@ impl Configs {
 
     /// The configuration in force for a path (a file or a folder).
     pub fn for_path(&self, path: &Path) -> Result<Arc<Config>, ConfigError> {
+        if path.is_dir() {
+            self.for_folder(path)
+        } else {
+            self.for_file(path)
+        }
+    }
+
+    /// The configuration in force for a file: its folder's (no file-system look-up).
+    pub fn for_file(&self, file: &Path) -> Result<Arc<Config>, ConfigError> {
         if let Some(fixed) = &self.fixed {
             return Ok(fixed.clone());
         }
-        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let start = if absolute.is_dir() {
-            absolute
-        } else {
-            absolute
-                .parent()
-                .map_or(absolute.clone(), Path::to_path_buf)
-        };
-        self.for_dir(&start)
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        match absolute.parent() {
+            Some(dir) => self.for_dir(dir),
+            None => self.for_dir(&absolute),
+        }
+    }
+
+    /// The configuration in force for a folder.
+    pub fn for_folder(&self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(fixed.clone());
+        }
+        self.for_dir(&std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()))
     }
 
     fn for_dir(&self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
