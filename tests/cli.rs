@@ -46,6 +46,15 @@ fn check_exit_codes_and_text_format() {
     assert!(stdout(&out).contains("No blocking calls found (1 file checked)."));
 
     let dirty = tree(&[("a.py", BLOCKING), ("b.py", MANUAL)]);
+    let quiet = unblock(dirty.path())
+        .args(["check", "-q"])
+        .output()
+        .expect("runs");
+    assert!(
+        !stdout(&quiet).contains("Found "),
+        "-q prints findings only"
+    );
+    assert!(stdout(&quiet).contains("b.py:5:12: UNB170"));
     let out = unblock(dirty.path()).arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
@@ -98,6 +107,51 @@ fn check_json_has_the_spec_fields() {
         .expect("a manual row");
     assert!(manual["reason"].as_str().is_some_and(|r| !r.is_empty()));
     assert!(first.get("reason").is_none());
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_writes_through_a_symlink_named_on_the_command_line() {
+    let dir = tree(&[("real/a.py", BLOCKING)]);
+    std::os::unix::fs::symlink(dir.path().join("real/a.py"), dir.path().join("link.py"))
+        .expect("symlink");
+    let out = unblock(dir.path())
+        .args(["fix", "link.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let meta = std::fs::symlink_metadata(dir.path().join("link.py")).expect("meta");
+    assert!(meta.file_type().is_symlink(), "the link is still a link");
+    let target = std::fs::read_to_string(dir.path().join("real/a.py")).expect("read");
+    assert!(target.contains("await asyncio.sleep(1)"), "{target}");
+}
+
+#[test]
+fn runtime_and_strategy_flags() {
+    let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
+    let dir = tree(&[]);
+    let trio = unblock(dir.path())
+        .args(["fix", "-", "--runtime", "trio"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    let text = stdout(&trio);
+    assert!(
+        text.contains("await trio.sleep(1)") && text.contains("await trio.open_file(p)"),
+        "{text}"
+    );
+    assert!(text.contains("import trio"), "{text}");
+    let thread = unblock(dir.path())
+        .args(["fix", "-", "--strategy", "thread"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    let text = stdout(&thread);
+    assert!(
+        !text.contains("aiofiles") && text.contains("def _main_sync(p):"),
+        "{text}"
+    );
+    assert!(text.contains("await asyncio.sleep(1)"), "{text}");
 }
 
 #[test]
