@@ -18,7 +18,7 @@
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, give_where};
+use crate::plan::{FixKind, Planned, give_to_nodes};
 use crate::resolve::Resolver;
 use crate::syntax::{
     children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
@@ -189,12 +189,7 @@ pub fn use_async_sessions<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
         let Some((fix, covered)) = convert_session(resolver, with, planned) else {
             continue;
         };
-        give_where(
-            planned,
-            |p| covered.iter().any(|c| c.id() == p.finding.node.id()),
-            FixKind::Native,
-            &fix,
-        );
+        give_to_nodes(planned, &covered, FixKind::Native, &fix);
     }
 }
 

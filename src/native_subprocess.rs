@@ -11,7 +11,7 @@
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, give_where};
+use crate::plan::{FixKind, Planned, give_to_nodes};
 use crate::resolve::Resolver;
 use crate::syntax::{
     is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
@@ -35,12 +35,7 @@ pub fn use_async_subprocesses<'t>(planned: &mut [Planned<'t>], resolver: &Resolv
         let Some((fix, covered)) = convert(resolver, call) else {
             continue;
         };
-        give_where(
-            planned,
-            |p| covered.iter().any(|c| c.id() == p.finding.node.id()),
-            FixKind::Native,
-            &fix,
-        );
+        give_to_nodes(planned, &covered, FixKind::Native, &fix);
     }
 }
 

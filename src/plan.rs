@@ -249,6 +249,21 @@ pub fn give_where<'t>(
     }
 }
 
+/// Gives `fix` to the findings at exactly these nodes.
+pub fn give_to_nodes<'t>(
+    planned: &mut [Planned<'t>],
+    nodes: &[Node<'t>],
+    kind: FixKind,
+    fix: &Fix,
+) {
+    give_where(
+        planned,
+        |p| nodes.iter().any(|n| n.id() == p.finding.node.id()),
+        kind,
+        fix,
+    );
+}
+
 pub fn plan<'t>(
     findings: Vec<Finding<'t>>,
     resolver: &Resolver<'t>,
