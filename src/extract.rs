@@ -751,6 +751,61 @@ impl<'t> Extractor<'_, 't> {
         })
     }
 
+    /// The innermost `for`/`while` loop of the function that runs the region more than once.
+    fn loop_around(&self, span: Span<'t>) -> Option<Node<'t>> {
+        let mut child = span.block;
+        while let Some(parent) = child.parent() {
+            if parent.id() == self.function.id() {
+                return None;
+            }
+            if matches!(parent.kind(), "for_statement" | "while_statement")
+                && is_field(parent, "body", child)
+            {
+                return Some(parent);
+            }
+            child = parent;
+        }
+        None
+    }
+
+    /// A name of `names` that an `except` or `finally` clause of a `try` around the region
+    /// reads: if the region raises half-way, the original had already set it there.
+    fn read_by_handler(&self, span: Span<'t>, names: &[String]) -> Option<String> {
+        let mut child = span.block;
+        while let Some(parent) = child.parent() {
+            if parent.id() == self.function.id() {
+                return None;
+            }
+            if parent.kind() == "try_statement" && is_field(parent, "body", child) {
+                for clause in named_children(parent) {
+                    if !matches!(clause.kind(), "except_clause" | "except_group_clause" | "finally_clause") {
+                        continue;
+                    }
+                    if let Some((name, _)) = reads(clause, self.src)
+                        .into_iter()
+                        .find(|(n, _)| names.contains(n))
+                    {
+                        return Some(name);
+                    }
+                }
+            }
+            child = parent;
+        }
+        None
+    }
+
+    /// The async function's parameter names, in signature order.
+    fn parameter_names(&self) -> Vec<String> {
+        let Some(params) = self.function.child_by_field_name("parameters") else {
+            return Vec::new();
+        };
+        identifiers(params, self.src)
+            .into_iter()
+            .filter(|(_, node)| !is_default_value_part(*node, params))
+            .map(|(n, _)| n)
+            .collect()
+    }
+
     /// The annotation text of each annotated parameter of the async function.
     fn parameter_annotations(&self) -> std::collections::HashMap<String, String> {
         let mut out = std::collections::HashMap::new();
@@ -813,8 +868,13 @@ impl<'t> Extractor<'_, 't> {
         Some(Some(name.to_string()))
     }
 
-    /// Parameters (function names the region reads, first use first) and return values (names
-    /// it binds that the function reads elsewhere). `None` when a returned name may be unbound.
+    /// Parameters (the function's variables the region reads that may hold a value when it
+    /// starts, first use first) and return values (names it binds that the function reads
+    /// after it, or again in the region on the next turn of a loop around it).
+    ///
+    /// A def-use analysis over the whole function, not just its top-level statements: a name
+    /// bound earlier in an enclosing `if`/`for`/`try`/`with` block, a parameter, or a name set
+    /// on an earlier turn of an enclosing loop is passed in.
     fn dataflow(
         &self,
         span: Span<'t>,
@@ -829,90 +889,78 @@ impl<'t> Extractor<'_, 't> {
         for s in &stmts {
             bound_inside.extend(names_bound_in(*s, self.src));
         }
-        let mut bound_outside: HashSet<String> = HashSet::new();
-        for s in statements(body) {
-            let encloses_span = s.start_byte() <= span.start() && span.end() <= s.end_byte();
-            if !span.contains(s) && !encloses_span {
-                bound_outside.extend(names_bound_in(s, self.src));
+        let in_loop = self.loop_around(span).is_some();
+        // Where the function binds each name outside the region: before it in the text, or
+        // after it but inside a loop that runs the region again.
+        let mut bound_before: HashSet<String> = HashSet::new();
+        for ident in binding_identifiers(body) {
+            if span.contains(ident) {
+                continue;
             }
-        }
-        // Statements enclosing the region bind names too (`for x in ...:` around it).
-        let mut up = span.block;
-        while let Some(parent) = up.parent() {
-            if parent.id() == self.function.id() {
-                break;
+            let name = text(ident, self.src).to_string();
+            let loops_back = self
+                .loop_around(span)
+                .is_some_and(|l| within(ident, l));
+            if ident.start_byte() < span.start() || loops_back {
+                bound_before.insert(name);
             }
-            if parent.kind() == "for_statement"
-                && let Some(left) = parent.child_by_field_name("left")
-            {
-                bound_outside.extend(identifiers(left, self.src).into_iter().map(|(n, _)| n));
-            }
-            if parent.kind() == "with_statement" || parent.kind() == "except_clause" {
-                for alias in descendants(parent) {
-                    if alias.kind() == "as_pattern_target" && !span.contains(alias) {
-                        bound_outside
-                            .extend(identifiers(alias, self.src).into_iter().map(|(n, _)| n));
-                    }
-                }
-            }
-            up = parent;
         }
         if let Some(params) = self.function.child_by_field_name("parameters") {
-            bound_outside.extend(
-                identifiers(params, self.src)
-                    .into_iter()
-                    .filter(|(_, node)| !is_default_value_part(*node, params))
-                    .map(|(n, _)| n),
-            );
+            for (name, node) in identifiers(params, self.src) {
+                if !is_default_value_part(node, params) {
+                    bound_before.insert(name);
+                }
+            }
         }
 
-        // A name is a parameter when the region may read it before binding it: its first
-        // occurrence in the region (in source order) is a read.
-        let mut first_is_binding: HashSet<String> = HashSet::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        for s in &stmts {
-            for (name, node) in identifiers(*s, self.src) {
-                if seen.insert(name.clone())
-                    && is_binding_target(node)
-                    && !is_augmented_target(node)
-                {
-                    first_is_binding.insert(name);
-                }
-            }
-        }
+        // Names the region binds on every path before it first reads them need no value
+        // from outside; every other local it reads does.
+        let mut read_first: Vec<(String, Node<'t>)> = Vec::new();
+        unsettled_reads(&stmts, &HashSet::new(), self.src, &mut read_first);
         let mut params: Vec<String> = Vec::new();
-        for s in &stmts {
-            for (name, node) in reads(*s, self.src) {
-                if Some(name.as_str()) == receiver
-                    || params.contains(&name)
-                    || first_is_binding.contains(&name)
-                {
-                    continue;
-                }
-                if bound_outside.contains(&name)
-                    && self.resolver.binding_scope(&name, node) == Some(scope)
-                {
-                    params.push(name);
-                }
+        for (name, node) in &read_first {
+            if Some(name.as_str()) == receiver
+                || self.resolver.binding_scope(name, *node) != Some(scope)
+            {
+                continue;
+            }
+            if bound_before.contains(name) || !bound_inside.contains(name) {
+                // Bound before (or only after: the original raises there too, and so does
+                // the call).
+                params.push(name.clone());
+            } else if in_loop {
+                return Err(format!(
+                    "`{name}` is read before the block sets it, on an earlier turn of the loop"
+                ));
             }
         }
+        // Parameters in the order of the function's signature where they come from it.
+        let signature = self.parameter_names();
+        params.sort_by_key(|p| signature.iter().position(|s| s == p).unwrap_or(usize::MAX));
 
         let mut read_outside: HashSet<String> = HashSet::new();
         for (name, node) in identifiers(body, self.src) {
-            if !span.contains(node) {
+            if !span.contains(node) && !is_binding_target(node) {
                 read_outside.insert(name);
             }
         }
         let mut returns: Vec<String> = Vec::new();
         for s in &stmts {
             for (name, _) in identifiers(*s, self.src) {
+                let read_again = in_loop && params.contains(&name);
                 if bound_inside.contains(&name)
-                    && read_outside.contains(&name)
+                    && (read_outside.contains(&name) || read_again)
+                    && Some(name.as_str()) != receiver
                     && !returns.contains(&name)
                 {
                     returns.push(name);
                 }
             }
+        }
+        if let Some(name) = self.read_by_handler(span, &returns) {
+            return Err(format!(
+                "`{name}` is set in the block and read by an `except`/`finally` around it"
+            ));
         }
         // A value leaving the region must not carry blocking work back to the loop: a lazy
         // iterator or a generator made in the region would still be iterated there.
@@ -981,6 +1029,86 @@ impl<'t> Extractor<'_, 't> {
     }
 }
 
+/// The names read by `stmts` (run in order) at a point where they may not be bound yet by
+/// the statements themselves: `settled` holds what is bound for sure on entry. Each name once,
+/// at its first such read.
+fn unsettled_reads<'t>(
+    stmts: &[Node<'t>],
+    settled: &HashSet<String>,
+    src: &str,
+    out: &mut Vec<(String, Node<'t>)>,
+) {
+    let mut settled = settled.clone();
+    for &stmt in stmts {
+        unsettled_reads_in(stmt, &settled, src, out);
+        settled.extend(definitely_bound(stmt, src));
+    }
+}
+
+fn unsettled_reads_in<'t>(
+    node: Node<'t>,
+    settled: &HashSet<String>,
+    src: &str,
+    out: &mut Vec<(String, Node<'t>)>,
+) {
+    let mut push = |reads: Vec<(String, Node<'t>)>, settled: &HashSet<String>| {
+        for (name, n) in reads {
+            if !settled.contains(&name) && !out.iter().any(|(o, _)| *o == name) {
+                out.push((name, n));
+            }
+        }
+    };
+    match node.kind() {
+        "with_statement" | "for_statement" | "while_statement" | "if_statement"
+        | "try_statement" | "elif_clause" | "else_clause" | "except_clause"
+        | "except_group_clause" | "finally_clause" | "with_clause" | "with_item" => {
+            // Headers first (their targets bind for what follows), then each block with what
+            // is settled by then.
+            let mut inner = settled.clone();
+            for child in named_children(node) {
+                match child.kind() {
+                    "block" => {
+                        let mut out_block = Vec::new();
+                        unsettled_reads(&statements(child), &inner, src, &mut out_block);
+                        push(out_block, &HashSet::new());
+                    }
+                    "elif_clause" | "else_clause" | "except_clause" | "except_group_clause"
+                    | "finally_clause" | "with_clause" | "with_item" => {
+                        let mut out_clause = Vec::new();
+                        unsettled_reads_in(child, &inner, src, &mut out_clause);
+                        push(out_clause, &HashSet::new());
+                        if child.kind() == "with_clause" || child.kind() == "with_item" {
+                            inner.extend(
+                                descendants(child)
+                                    .into_iter()
+                                    .filter(|n| n.kind() == "as_pattern_target")
+                                    .flat_map(|t| identifiers(t, src).into_iter().map(|(n, _)| n)),
+                            );
+                        }
+                    }
+                    _ => {
+                        push(reads(child, src), &inner);
+                        let binds_here = (node.kind() == "for_statement"
+                            && is_field(node, "left", child))
+                            || child.kind() == "as_pattern_target";
+                        if binds_here {
+                            inner.extend(identifiers(child, src).into_iter().map(|(n, _)| n));
+                        }
+                        // `except E as e:` binds `e` for the clause body.
+                        for target in descendants(child)
+                            .into_iter()
+                            .filter(|n| n.kind() == "as_pattern_target")
+                        {
+                            inner.extend(identifiers(target, src).into_iter().map(|(n, _)| n));
+                        }
+                    }
+                }
+            }
+        }
+        _ => push(reads(node, src), settled),
+    }
+}
+
 /// Names bound by a statement on every path through it (plain statements and `with` bodies).
 fn definitely_bound(stmt: Node, src: &str) -> HashSet<String> {
     match stmt.kind() {
@@ -1006,6 +1134,33 @@ fn definitely_bound(stmt: Node, src: &str) -> HashSet<String> {
         }
         _ => HashSet::new(),
     }
+}
+
+/// The identifiers that bind a name in the function whose body this is: assignment, loop,
+/// `with`/`except` and import targets, and the names of nested functions and classes (whose
+/// bodies, like lambdas and comprehensions, bind in scopes of their own).
+fn binding_identifiers(body: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "class_definition" => {
+                out.extend(n.child_by_field_name("name"));
+                continue;
+            }
+            "lambda" => continue,
+            k if crate::syntax::is_comprehension(k) => continue,
+            "identifier" => {
+                if is_binding_target(n) {
+                    out.push(n);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        stack.extend(children(n));
+    }
+    out
 }
 
 fn is_default_value_part(node: Node, params: Node) -> bool {
@@ -1096,12 +1251,6 @@ fn reads<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
         .into_iter()
         .filter(|(_, n)| !is_binding_target(*n))
         .collect()
-}
-
-fn is_augmented_target(ident: Node) -> bool {
-    ident
-        .parent()
-        .is_some_and(|p| p.kind() == "augmented_assignment" && is_field(p, "left", ident))
 }
 
 fn is_binding_target(ident: Node) -> bool {
