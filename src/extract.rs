@@ -176,6 +176,8 @@ pub fn extract_helpers<'t>(
             functions.push(p.finding.function_node);
         }
     }
+    // Helper names given out in this round, so that two functions never get the same one.
+    let taken = &mut HashSet::new();
     for function in functions {
         // Calls with a native fix stay native: they are not moved into a helper.
         let nodes: Vec<Node<'t>> = planned
@@ -230,9 +232,11 @@ pub fn extract_helpers<'t>(
                 reason.push_str(&format!("; not moved to a helper: {why}"));
             }
         }
-        // One helper per function per round: later regions get theirs in the next round.
+        // Every region of the function in this round: the helpers go in together, above the
+        // function, as one edit (two insertions at one place would conflict).
         spans.sort_by_key(|s| s.start());
-        for span in spans.into_iter().take(1) {
+        let mut helpers: Vec<(Span<'t>, Fix, Option<String>)> = Vec::new();
+        for span in spans {
             // One statement that is just one blocking call: the plain thread fix reads better.
             if let Some(call) = extractor.single_call(span)
                 && let Some(fix) = crate::plan::offload_call(
@@ -252,8 +256,8 @@ pub fn extract_helpers<'t>(
             }
             let offload =
                 spelling.offload_in(resolver, function, statements(span.block)[span.first]);
-            let fix = match extractor.helper_fix(span, &offload) {
-                Ok(fix) => fix,
+            match extractor.helper_fix(span, &offload, taken) {
+                Ok(fix) => helpers.push((span, fix, offload.note)),
                 Err(why) => {
                     for p in planned.iter_mut() {
                         if p.kind == FixKind::Manual
@@ -263,18 +267,50 @@ pub fn extract_helpers<'t>(
                             reason.push_str(&format!("; not moved to a helper: {why}"));
                         }
                     }
-                    continue;
                 }
-            };
+            }
+        }
+        let Some(fix) = merge_helper_fixes(helpers.iter().map(|(_, fix, _)| fix)) else {
+            continue;
+        };
+        for (span, _, note) in &helpers {
             let in_span = |p: &Planned<'t>| {
                 p.finding.function_node.id() == function.id() && span.contains(p.finding.node)
             };
             give_where(planned, in_span, FixKind::Helper, &fix);
             for p in planned.iter_mut().filter(|p| in_span(p)) {
-                p.note.clone_from(&offload.note);
+                p.note.clone_from(note);
             }
         }
     }
+}
+
+/// The helper fixes of one function as one fix: their helper definitions (each an insertion
+/// at the same place, above the function) joined in order, and every region's replacement.
+fn merge_helper_fixes<'f>(fixes: impl Iterator<Item = &'f Fix>) -> Option<Fix> {
+    let mut merged: Option<Fix> = None;
+    for fix in fixes {
+        let Some(into) = merged.as_mut() else {
+            merged = Some(fix.clone());
+            continue;
+        };
+        for edit in &fix.edits {
+            match into
+                .edits
+                .iter_mut()
+                .find(|e| e.start == edit.start && e.start == e.end && edit.start == edit.end)
+            {
+                Some(same_place) => same_place.text.push_str(&edit.text),
+                None => into.edits.push(edit.clone()),
+            }
+        }
+        for need in &fix.needs {
+            if !into.needs.contains(need) {
+                into.needs.push(need);
+            }
+        }
+    }
+    merged
 }
 
 /// Statements in a row that do nothing but one blocking call each (`shutil.rmtree(d)`,
@@ -646,7 +682,12 @@ impl<'t> Extractor<'_, 't> {
     }
 
     /// The edits: the helper above the async function, the region replaced by one call.
-    fn helper_fix(&self, span: Span<'t>, offload: &Offload) -> Result<Fix, String> {
+    fn helper_fix(
+        &self,
+        span: Span<'t>,
+        offload: &Offload,
+        taken: &mut HashSet<String>,
+    ) -> Result<Fix, String> {
         let shape = || "the function has an unusual shape".to_string();
         let src = self.src;
         let function_name = text(
@@ -670,7 +711,9 @@ impl<'t> Extractor<'_, 't> {
         let newline = newline_of(src);
 
         let (params, returns) = self.dataflow(span, method.as_deref())?;
-        let name = unique_name(src, &format!("_{function_name}_sync"));
+        let line = self.function.start_position().row + 1;
+        let name = unique_name(src, &helper_base_name(function_name, line), taken);
+        taken.insert(name.clone());
 
         let stmts = span.statements();
         let first = stmts[0];
@@ -778,7 +821,10 @@ impl<'t> Extractor<'_, 't> {
             }
             if parent.kind() == "try_statement" && is_field(parent, "body", child) {
                 for clause in named_children(parent) {
-                    if !matches!(clause.kind(), "except_clause" | "except_group_clause" | "finally_clause") {
+                    if !matches!(
+                        clause.kind(),
+                        "except_clause" | "except_group_clause" | "finally_clause"
+                    ) {
                         continue;
                     }
                     if let Some((name, _)) = reads(clause, self.src)
@@ -898,9 +944,7 @@ impl<'t> Extractor<'_, 't> {
                 continue;
             }
             let name = text(ident, self.src).to_string();
-            let loops_back = self
-                .loop_around(span)
-                .is_some_and(|l| within(ident, l));
+            let loops_back = self.loop_around(span).is_some_and(|l| within(ident, l));
             if ident.start_byte() < span.start() || loops_back {
                 bound_before.insert(name);
             }
@@ -1059,9 +1103,18 @@ fn unsettled_reads_in<'t>(
         }
     };
     match node.kind() {
-        "with_statement" | "for_statement" | "while_statement" | "if_statement"
-        | "try_statement" | "elif_clause" | "else_clause" | "except_clause"
-        | "except_group_clause" | "finally_clause" | "with_clause" | "with_item" => {
+        "with_statement"
+        | "for_statement"
+        | "while_statement"
+        | "if_statement"
+        | "try_statement"
+        | "elif_clause"
+        | "else_clause"
+        | "except_clause"
+        | "except_group_clause"
+        | "finally_clause"
+        | "with_clause"
+        | "with_item" => {
             // Headers first (their targets bind for what follows), then each block with what
             // is settled by then.
             let mut inner = settled.clone();
@@ -1072,8 +1125,13 @@ fn unsettled_reads_in<'t>(
                         unsettled_reads(&statements(child), &inner, src, &mut out_block);
                         push(out_block, &HashSet::new());
                     }
-                    "elif_clause" | "else_clause" | "except_clause" | "except_group_clause"
-                    | "finally_clause" | "with_clause" | "with_item" => {
+                    "elif_clause"
+                    | "else_clause"
+                    | "except_clause"
+                    | "except_group_clause"
+                    | "finally_clause"
+                    | "with_clause"
+                    | "with_item" => {
                         let mut out_clause = Vec::new();
                         unsettled_reads_in(child, &inner, src, &mut out_clause);
                         push(out_clause, &HashSet::new());
@@ -1332,21 +1390,57 @@ fn reindent(
     out
 }
 
-/// `_name_sync`, or `_name_sync_2`, … when the module already uses that name.
-fn unique_name(src: &str, base: &str) -> String {
-    let used = |candidate: &str| {
-        src.match_indices(candidate).any(|(i, _)| {
-            let after = src[i + candidate.len()..].chars().next();
-            let before = src[..i].chars().next_back();
-            !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-    };
-    if !used(base) {
-        return base.to_string();
+/// The helper name for an async function: `_load_sync` for `load`, also for `_load` and
+/// `__aenter__` (never dunder-shaped, never name-mangled in a class); for a function named
+/// only with underscores (`async def _(event):`, common for bot handlers) the line tells
+/// handlers apart: `_handler_sync_L120`.
+fn helper_base_name(function: &str, line: usize) -> String {
+    let core = function.trim_matches('_');
+    if core.is_empty() {
+        format!("_handler_sync_L{line}")
+    } else {
+        format!("_{core}_sync")
     }
-    (2..)
-        .map(|n| format!("{base}_{n}"))
+}
+
+/// `base`, or `base_2`, `base_3`, … : the first that the module does not use and that no
+/// other helper of this round took.
+fn unique_name(src: &str, base: &str, taken: &HashSet<String>) -> String {
+    let used = |candidate: &str| {
+        taken.contains(candidate)
+            || src.match_indices(candidate).any(|(i, _)| {
+                let after = src[i + candidate.len()..].chars().next();
+                let before = src[..i].chars().next_back();
+                !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+    };
+    std::iter::once(base.to_string())
+        .chain((2..).map(|n| format!("{base}_{n}")))
         .find(|c| !used(c))
         .unwrap_or_else(|| base.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helper_names_are_readable_and_never_dunder_shaped() {
+        assert_eq!(helper_base_name("load", 3), "_load_sync");
+        assert_eq!(helper_base_name("_load", 3), "_load_sync");
+        assert_eq!(helper_base_name("__aenter__", 3), "_aenter_sync");
+        assert_eq!(helper_base_name("_", 120), "_handler_sync_L120");
+        assert_eq!(helper_base_name("__", 7), "_handler_sync_L7");
+    }
+
+    #[test]
+    fn unique_names_skip_the_module_and_this_round() {
+        let taken: HashSet<String> = ["_a_sync_2".to_string()].into_iter().collect();
+        assert_eq!(unique_name("x = _a_sync\n", "_a_sync", &taken), "_a_sync_3");
+        assert_eq!(
+            unique_name("x = _a_syncs\n", "_a_sync", &HashSet::new()),
+            "_a_sync"
+        );
+    }
 }
