@@ -438,7 +438,12 @@ fn convert_statement<'t>(
         return None;
     }
     let function = crate::resolve::enclosing_function(statement)?;
-    if crate::find::in_nested_scope(opener, function) || crate::find::in_generator_scope(opener) {
+    // The opener runs first, in the `async with` header: never out of a comprehension or
+    // lambda whose variables it reads, out of a branch, or ahead of another call.
+    if crate::find::in_nested_scope(opener, function)
+        || crate::find::in_generator_scope(opener)
+        || !crate::syntax::can_move_before(opener, statement)
+    {
         return None;
     }
     // Only one opener in the statement.

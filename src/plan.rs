@@ -16,7 +16,7 @@ use crate::catalog::{Catalog, EntryFix, Scope};
 use crate::edits::{Edit, Fix};
 use crate::find::{Finding, Matched};
 use crate::resolve::Resolver;
-use crate::syntax::{is_field, named_children, needs_parentheses, unparenthesize, within};
+use crate::syntax::{is_field, named_children, needs_parentheses, text, unparenthesize, within};
 
 /// The kind of fix a finding gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -323,8 +323,161 @@ pub fn plan<'t>(
             crate::native_subprocess::use_run_process(&mut planned, resolver, spelling.runtime);
         }
     }
+    await_into_temporaries(&mut planned, resolver);
     crate::extract::extract_helpers(&mut planned, resolver, spelling);
     planned
+}
+
+/// `TOTAL += await f()` reads `TOTAL` before the await and writes it after: a task that
+/// updates it meanwhile loses its update. Where a fix puts an `await` in a statement that
+/// reads shared state it also assigns (an augmented assignment, or `self.n = self.n + …`, to an
+/// attribute, a subscript, or a global/nonlocal name), the awaited call goes into a temporary
+/// on the line before: `size = await …` then `TOTAL += size`. Where it cannot move there
+/// unchanged (a branch, a comprehension, a call that runs before it), the finding is manual.
+fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
+    let src = resolver.src();
+    for i in 0..planned.len() {
+        if !matches!(planned[i].kind, FixKind::Thread | FixKind::Native) {
+            continue;
+        }
+        let Some(fix) = planned[i].fix.clone() else {
+            continue;
+        };
+        let node = planned[i].finding.node;
+        let function = planned[i].finding.function_node;
+        let statement = crate::syntax::enclosing_statement(node);
+        let Some(target) = shared_target_read_first(resolver, statement, function) else {
+            continue;
+        };
+        let target_text = text(target, src).to_string();
+        let hoisted = hoist(src, statement, node, &fix, function);
+        let others = planned
+            .iter()
+            .filter(|p| p.fix.as_ref() != Some(&fix) && within(p.finding.node, statement))
+            .count();
+        let same = |p: &Planned<'t>| p.fix.as_ref() == Some(&fix);
+        match hoisted {
+            Some(new_fix) if others == 0 => give_where(planned, same, planned[i].kind, &new_fix),
+            _ => {
+                for p in planned.iter_mut().filter(|p| same(p)) {
+                    p.kind = FixKind::Manual;
+                    p.fix = None;
+                    p.reason = Some(format!(
+                        "the statement reads `{target_text}` before the call and assigns it after: awaiting there would lose concurrent updates, and the call cannot move to a line of its own"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The assignment target of an expression statement that is shared state read before the
+/// value is computed (`x += …` to a non-local, `self.n = self.n + …`).
+fn shared_target_read_first<'t>(
+    resolver: &Resolver<'t>,
+    statement: Node<'t>,
+    function: Node<'t>,
+) -> Option<Node<'t>> {
+    let src = resolver.src();
+    if statement.kind() != "expression_statement" {
+        return None;
+    }
+    let expr = *named_children(statement).first()?;
+    let target = expr.child_by_field_name("left")?;
+    let right = expr.child_by_field_name("right")?;
+    let shared = match target.kind() {
+        "attribute" | "subscript" => true,
+        "identifier" => resolver.binding_scope(text(target, src), target) != Some(function.id()),
+        _ => false,
+    };
+    if !shared {
+        return None;
+    }
+    let read_first = match expr.kind() {
+        "augmented_assignment" => true,
+        "assignment" => {
+            let wanted = text(target, src);
+            let mut stack = vec![right];
+            let mut found = false;
+            while let Some(n) = stack.pop() {
+                if n.kind() == target.kind() && text(n, src) == wanted {
+                    found = true;
+                    break;
+                }
+                stack.extend(crate::syntax::children(n));
+            }
+            found
+        }
+        _ => false,
+    };
+    read_first.then_some(target)
+}
+
+/// The fix rewritten to await into a fresh temporary on the line before `statement`.
+fn hoist<'t>(
+    src: &str,
+    statement: Node<'t>,
+    node: Node<'t>,
+    fix: &Fix,
+    function: Node<'t>,
+) -> Option<Fix> {
+    let start = fix.edits.iter().map(|e| e.start).min()?;
+    let end = fix.edits.iter().map(|e| e.end).max()?;
+    let mut cover = node;
+    while cover.start_byte() > start || cover.end_byte() < end {
+        cover = cover.parent()?;
+    }
+    if !within(cover, statement)
+        || cover.id() == statement.id()
+        || !crate::syntax::can_move_before(cover, statement)
+    {
+        return None;
+    }
+    let line = crate::syntax::line_start(src, statement.start_byte());
+    let indent = &src[line..statement.start_byte()];
+    if !indent.trim().is_empty() {
+        return None;
+    }
+    let shifted: Vec<Edit> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            Edit::replace(
+                e.start - cover.start_byte(),
+                e.end - cover.start_byte(),
+                e.text.clone(),
+            )
+        })
+        .collect();
+    let mut sorted: Vec<&Edit> = shifted.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let mut value = crate::edits::splice(text(cover, src), &sorted);
+    if needs_parentheses(cover) && value.starts_with("(await ") && value.ends_with(')') {
+        value = value[1..value.len() - 1].to_string();
+    }
+    let base = match cover.kind() {
+        "call" => cover
+            .child_by_field_name("function")
+            .map(unparenthesize)
+            .map(|f| match f.kind() {
+                "attribute" => f.child_by_field_name("attribute").unwrap_or(f),
+                _ => f,
+            })
+            .map(|f| text(f, src).to_ascii_lowercase())
+            .filter(|b| b.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+        _ => None,
+    }
+    .unwrap_or_else(|| "value".to_string());
+    let temporary =
+        crate::syntax::free_name(src, function, &format!("{}_result", base.trim_matches('_')));
+    let newline = crate::syntax::newline_of(src);
+    Some(Fix {
+        edits: vec![
+            Edit::insert(line, format!("{indent}{temporary} = {value}{newline}")),
+            Edit::replace(cover.start_byte(), cover.end_byte(), temporary),
+        ],
+        needs: fix.needs.clone(),
+    })
 }
 
 /// `pathlib.Path` methods whose anyio/trio `Path` counterparts return the same thing (not the

@@ -111,6 +111,45 @@ pub fn enclosing_statement(node: Node) -> Node {
     current
 }
 
+/// Whether `node` can be evaluated on its own just before `statement` (which holds it) without
+/// changing what the statement does: it is not under a lambda, comprehension, conditional
+/// expression, the right side of `and`/`or`, or a `match`/loop header whose parts run later,
+/// and no call in the statement runs before it (a call that ends before it starts, other
+/// than one it is part of). Moving it out of such a place would read variables it cannot
+/// see, run it when the original did not, or reorder side effects.
+pub fn can_move_before(node: Node, statement: Node) -> bool {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        if parent.id() == statement.id() {
+            break;
+        }
+        let conditional = match parent.kind() {
+            "lambda" | "conditional_expression" => true,
+            k if is_comprehension(k) => true,
+            "boolean_operator" => is_field(parent, "right", child),
+            _ => false,
+        };
+        if conditional {
+            return false;
+        }
+        child = parent;
+    }
+    if child.parent().is_none_or(|p| p.id() != statement.id()) && child.id() != statement.id() {
+        return false;
+    }
+    let mut stack = vec![statement];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call" && n.end_byte() <= node.start_byte() {
+            return false;
+        }
+        if n.start_byte() >= node.start_byte() {
+            continue;
+        }
+        stack.extend(children(n));
+    }
+    true
+}
+
 /// A comprehension or generator expression node.
 pub fn is_comprehension(kind: &str) -> bool {
     matches!(
@@ -233,6 +272,34 @@ mod tests {
         assert_eq!(names, vec!["x", "os", "a", "b", "f", "c"]);
         assert_eq!(free_name(src, tree.root_node(), "path"), "path");
         assert_eq!(free_name(src, tree.root_node(), "x"), "x2");
+    }
+
+    #[test]
+    fn can_move_before_refuses_scoped_conditional_and_reordered_places() {
+        let src =
+            "x = [g(n) for n in y]\nx = a or g(1)\nx = h() + g(2)\nx = t + g(3).y\nx = g(4)(h())\n";
+        let tree = parse(src).expect("tree");
+        let root = tree.root_node();
+        let g_calls: Vec<Node> = {
+            let mut out = Vec::new();
+            let mut stack = vec![root];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "call"
+                    && n.child_by_field_name("function")
+                        .is_some_and(|f| text(f, src) == "g")
+                {
+                    out.push(n);
+                }
+                stack.extend(children(n));
+            }
+            out.sort_by_key(|n| n.start_byte());
+            out
+        };
+        let verdicts: Vec<bool> = g_calls
+            .iter()
+            .map(|c| can_move_before(*c, enclosing_statement(*c)))
+            .collect();
+        assert_eq!(verdicts, vec![false, false, false, true, true]);
     }
 
     #[test]
