@@ -452,14 +452,14 @@ impl<'t> Extractor<'_, 't> {
             && let Some(left) = assign.child_by_field_name("left")
             && left.kind() == "identifier"
             && let Some(right) = assign.child_by_field_name("right")
-            && (self.lazy.iter().any(|l| l.id() == right.id())
+            && (self.findings.iter().any(|f| f.id() == right.id())
                 || self
                     .resolver
                     .type_of(right)
                     .is_some_and(|t| self.resolver.manual_reason_for(&t).is_some()))
         {
-            // Only a value that must stay with the code using it (a file, a connection, a
-            // lazy iterator).
+            // Only the value of a blocking call (a connection, a lazy iterator, what was
+            // read) or one that must stay with the code using it (a file).
             names.insert(text(left, self.src).to_string());
         }
         if names.is_empty() {
