@@ -1,7 +1,7 @@
 //! One file through the pipeline: decode → pre-filter → parse → resolve → find → plan →
 //! apply (repeated to a fixed point) → imports → verify. No I/O here: bytes in, results out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -16,7 +16,7 @@ use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::suppress::Suppressions;
 use crate::syntax::{first_error, parse};
-use crate::verify::{VerifyError, verify};
+use crate::verify::{Refusal, VerifyError, gate, verify};
 
 /// Rounds of fixing before giving up on reaching a fixed point.
 const MAX_ROUNDS: usize = 12;
@@ -104,68 +104,212 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     if let Some((line, column)) = first_error(&tree) {
         return Err(FileError::Syntax { line, column });
     }
-    let first = analyze(&source.text, &tree, options);
+    let first = analyze(&source.text, &tree, options, &Refusals::new());
+    if first.fixes.is_empty() {
+        return Ok(Outcome {
+            remaining: first.reported.clone(),
+            findings: first.reported,
+            fixed: None,
+        });
+    }
+    // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
+    // does with it (one source of truth), gate refusals included.
+    let run = fix_rounds(&source, &tree, first, options);
+    let labelled = analyze(&source.text, &tree, options, &run.refusals);
+    let findings = agree(labelled.reported, &run.remaining, &run.later_kinds);
     let mut outcome = Outcome {
-        findings: first.reported.clone(),
-        ..Outcome::default()
+        findings,
+        remaining: run.remaining,
+        fixed: None,
     };
-    if mode == Mode::Check {
+    if mode == Mode::Check || run.text == source.text {
         return Ok(outcome);
-    }
-
-    let mut text = source.text.clone();
-    let mut current = first;
-    for _ in 0..MAX_ROUNDS {
-        if current.fixes.is_empty() {
-            break;
-        }
-        let (next, applied) = apply(&text, &current.fixes);
-        if applied.is_empty() {
-            break;
-        }
-        let needs: BTreeSet<&'static str> = applied
-            .iter()
-            .flat_map(|&i| current.fixes[i].needs.iter().copied())
-            .collect();
-        let mut next_tree = verify(&next)?;
-        text = next;
-        // Imports go in at once, so that the next round resolves what this one wrote.
-        let mut import_edits = add_imports(
-            &text,
-            &next_tree,
-            &missing(&text, &next_tree, &needs),
-            source.newline,
-        );
-        if !import_edits.is_empty() {
-            import_edits.sort_by_key(|e| (e.start, e.end));
-            text = splice(&text, &import_edits.iter().collect::<Vec<_>>());
-            next_tree = verify(&text)?;
-        }
-        current = analyze(&text, &next_tree, options);
-    }
-    outcome.remaining = current.reported;
-    if text == source.text {
-        return Ok(outcome);
-    }
-
-    let fixed_tree = verify(&text)?;
-    let mut removals = remove_unused(&source.text, &tree, &text, &fixed_tree);
-    if !removals.is_empty() {
-        removals.sort_by_key(|e| (e.start, e.end));
-        text = splice(&text, &removals.iter().collect::<Vec<_>>());
-        verify(&text)?;
     }
     let fixed_count = outcome
         .findings
         .len()
         .saturating_sub(outcome.remaining.len());
     outcome.fixed = Some(Fixed {
-        bytes: encode(&source, &text),
-        after: text,
+        bytes: encode(&source, &run.text),
+        after: run.text,
         source,
         fixed: fixed_count,
     });
     Ok(outcome)
+}
+
+/// What the fix rounds made of a file.
+struct FixRun {
+    text: String,
+    /// The findings left at the end (all manual when the rounds reached a fixed point).
+    remaining: Vec<Reported>,
+    /// The fixes the gate refused, by the findings they covered.
+    refusals: Refusals,
+    /// Findings fixed only after the first round, with the kind of fix they got.
+    later_kinds: Vec<(LabelKey, FixKind)>,
+}
+
+/// A finding as `check` and `fix` both see it across rounds: rule, call and function (its
+/// position moves as earlier fixes change the text).
+type LabelKey = (String, String, String);
+
+/// Refused fixes: the findings they covered (label key and the call's text), with the reason.
+type Refusals = HashMap<(LabelKey, String), String>;
+
+fn label_key(r: &Reported) -> LabelKey {
+    (r.code.clone(), r.call.clone(), r.function.clone())
+}
+
+/// Applies the fixes round after round to a fixed point. Each round's rewrite passes the
+/// verification gate before it is kept; a fix the gate refuses is dropped and its findings
+/// become manual with the gate's reason, in this round and every later one.
+fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptions) -> FixRun {
+    let mut run = FixRun {
+        text: source.text.clone(),
+        remaining: Vec::new(),
+        refusals: Refusals::new(),
+        later_kinds: Vec::new(),
+    };
+    let mut tree = tree.clone();
+    let mut current = first;
+    for round in 0..MAX_ROUNDS {
+        let mut dropped: Vec<usize> = Vec::new();
+        let kept = loop {
+            let live: Vec<usize> = (0..current.fixes.len())
+                .filter(|i| !dropped.contains(i))
+                .collect();
+            let fixes: Vec<Fix> = live.iter().map(|&i| current.fixes[i].clone()).collect();
+            let (candidate, applied) = apply(&run.text, &fixes);
+            let applied: Vec<usize> = applied.into_iter().map(|a| live[a]).collect();
+            if applied.is_empty() {
+                break None;
+            }
+            let candidate = with_imports(candidate, &current.fixes, &applied, source.newline);
+            match gate(&run.text, &tree, &candidate) {
+                Ok(new_tree) => break Some((candidate, new_tree, applied)),
+                Err(refusal) => {
+                    // The fixes that fail on their own; all of this round's when only their
+                    // combination does.
+                    let alone: Vec<(usize, Refusal)> = applied
+                        .iter()
+                        .filter_map(|&i| {
+                            let (one, _) =
+                                apply(&run.text, std::slice::from_ref(&current.fixes[i]));
+                            let one = with_imports(one, &current.fixes, &[i], source.newline);
+                            gate(&run.text, &tree, &one).err().map(|r| (i, r))
+                        })
+                        .collect();
+                    let culprits = if alone.is_empty() {
+                        applied.iter().map(|&i| (i, refusal.clone())).collect()
+                    } else {
+                        alone
+                    };
+                    for (i, why) in culprits {
+                        dropped.push(i);
+                        for r in current.covered_by(i) {
+                            run.refusals.insert(
+                                (label_key(r), current.node_text(r)),
+                                format!("the rewrite failed verification: {why}"),
+                            );
+                        }
+                    }
+                }
+            }
+        };
+        let Some((text, new_tree, applied)) = kept else {
+            break;
+        };
+        if round > 0 {
+            for &i in &applied {
+                run.later_kinds
+                    .extend(current.covered_by(i).map(|r| (label_key(r), r.fix)));
+            }
+        }
+        run.text = text;
+        tree = new_tree;
+        current = analyze(&run.text, &tree, options, &run.refusals);
+    }
+    run.remaining = current.reported;
+    if run.text != source.text
+        && let Ok(fixed_tree) = verify(&run.text)
+        && let Ok(original) = parse(&source.text).ok_or(())
+    {
+        let mut removals = remove_unused(&source.text, &original, &run.text, &fixed_tree);
+        if !removals.is_empty() {
+            removals.sort_by_key(|e| (e.start, e.end));
+            let trimmed = splice(&run.text, &removals.iter().collect::<Vec<_>>());
+            if gate(&run.text, &fixed_tree, &trimmed).is_ok() {
+                run.text = trimmed;
+            }
+        }
+    }
+    run
+}
+
+/// The text with `import` statements added for the modules the applied fixes need and it
+/// does not import yet; unchanged when it does not parse (the gate then refuses it).
+fn with_imports(text: String, fixes: &[Fix], applied: &[usize], newline: &str) -> String {
+    let needs: BTreeSet<&'static str> = applied
+        .iter()
+        .flat_map(|&i| fixes[i].needs.iter().copied())
+        .collect();
+    if needs.is_empty() {
+        return text;
+    }
+    let Some(tree) = parse(&text) else {
+        return text;
+    };
+    let mut edits = add_imports(&text, &tree, &missing(&text, &tree, &needs), newline);
+    if edits.is_empty() {
+        return text;
+    }
+    edits.sort_by_key(|e| (e.start, e.end));
+    splice(&text, &edits.iter().collect::<Vec<_>>())
+}
+
+/// `check`'s labels made to say exactly what `fix` did: for each (rule, call, function), as
+/// many findings are manual as `fix` left behind, and the others carry the kind of fix they
+/// got (the first round's, or a later round's for a finding fixed only then).
+fn agree(
+    mut labels: Vec<Reported>,
+    remaining: &[Reported],
+    later: &[(LabelKey, FixKind)],
+) -> Vec<Reported> {
+    let mut left: HashMap<LabelKey, Vec<&Reported>> = HashMap::new();
+    for r in remaining {
+        left.entry(label_key(r)).or_default().push(r);
+    }
+    let mut is_left = vec![false; labels.len()];
+    // Manual labels first: they stay manual while `fix` left as many.
+    for pass_manual in [true, false] {
+        for (i, label) in labels.iter_mut().enumerate() {
+            if (label.fix == FixKind::Manual) != pass_manual {
+                continue;
+            }
+            if let Some(stack) = left.get_mut(&label_key(label))
+                && let Some(r) = stack.pop()
+            {
+                is_left[i] = true;
+                if label.fix != FixKind::Manual {
+                    label.fix = FixKind::Manual;
+                    label.reason = r.reason.clone().or_else(|| {
+                        Some("its fix could not be applied with the others".to_string())
+                    });
+                }
+            }
+        }
+    }
+    for (i, label) in labels.iter_mut().enumerate() {
+        if !is_left[i] && label.fix == FixKind::Manual {
+            let key = label_key(label);
+            label.fix = later
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(FixKind::Helper, |(_, kind)| *kind);
+            label.reason = None;
+        }
+    }
+    labels
 }
 
 /// The needed modules the fixed text does not import yet.
@@ -175,16 +319,42 @@ fn missing<'n>(text: &str, tree: &Tree, needs: &BTreeSet<&'n str>) -> BTreeSet<&
     needs
         .iter()
         .copied()
-        .filter(|m| resolver.module_alias_for(m).is_none())
+        .filter(|m| match m.split_once(" as ") {
+            Some((module, alias)) => !resolver.imports_as(module, alias),
+            None => resolver.module_alias_for(m).is_none(),
+        })
         .collect()
 }
 
 struct Analysis {
     reported: Vec<Reported>,
+    /// The text of each finding's node, for refusals.
+    node_texts: Vec<String>,
     fixes: Vec<Fix>,
+    /// For each finding, the index of its fix.
+    fix_of: Vec<Option<usize>>,
 }
 
-fn analyze(text: &str, tree: &Tree, options: &FileOptions) -> Analysis {
+impl Analysis {
+    /// The findings fix `index` covers.
+    fn covered_by(&self, index: usize) -> impl Iterator<Item = &Reported> {
+        self.reported
+            .iter()
+            .zip(&self.fix_of)
+            .filter(move |(_, f)| **f == Some(index))
+            .map(|(r, _)| r)
+    }
+
+    fn node_text(&self, r: &Reported) -> String {
+        self.reported
+            .iter()
+            .position(|o| std::ptr::eq(o, r))
+            .and_then(|i| self.node_texts.get(i).cloned())
+            .unwrap_or_default()
+    }
+}
+
+fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) -> Analysis {
     let root = tree.root_node();
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
@@ -197,15 +367,54 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions) -> Analysis {
     let spelling = Spelling::for_module(&resolver, options.runtime, options.offload.as_deref());
     let planned = plan(findings, &resolver, catalog, &spelling, options.strategy);
     let mut fixes: Vec<Fix> = Vec::new();
+    let mut fix_of = Vec::new();
+    let mut reported = Vec::new();
+    let mut node_texts = Vec::new();
+    // A fix refused for any finding it covers is refused whole.
+    let refused_fixes: Vec<(&Fix, &String)> = planned
+        .iter()
+        .filter_map(|p| {
+            let r = report(p, catalog, text);
+            let why = refusals.get(&(
+                label_key(&r),
+                crate::syntax::text(p.finding.node, text).to_string(),
+            ))?;
+            Some((p.fix.as_ref()?, why))
+        })
+        .collect();
     for p in &planned {
-        if let Some(fix) = &p.fix
-            && !fixes.contains(fix)
-        {
-            fixes.push(fix.clone());
-        }
+        let mut r = report(p, catalog, text);
+        let refused = p
+            .fix
+            .as_ref()
+            .and_then(|f| refused_fixes.iter().find(|(rf, _)| *rf == f))
+            .map(|(_, why)| (*why).clone());
+        let index = match (&p.fix, refused) {
+            (_, Some(why)) => {
+                r.fix = FixKind::Manual;
+                r.reason = Some(why);
+                r.note = None;
+                None
+            }
+            (Some(fix), None) => Some(match fixes.iter().position(|f| f == fix) {
+                Some(i) => i,
+                None => {
+                    fixes.push(fix.clone());
+                    fixes.len() - 1
+                }
+            }),
+            (None, None) => None,
+        };
+        fix_of.push(index);
+        node_texts.push(crate::syntax::text(p.finding.node, text).to_string());
+        reported.push(r);
     }
-    let reported = planned.iter().map(|p| report(p, catalog, text)).collect();
-    Analysis { reported, fixes }
+    Analysis {
+        reported,
+        node_texts,
+        fixes,
+        fix_of,
+    }
 }
 
 fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {

@@ -24,7 +24,8 @@ use crate::edits::{Edit, Fix};
 use crate::plan::{FixKind, Offload, Planned, Spelling, give_where};
 use crate::resolve::{Resolver, names_bound_in};
 use crate::syntax::{
-    children, indent_unit, is_field, line_end, line_start, named_children, newline_of, text, within,
+    children, indent_unit, is_binding_target, is_field, line_end, line_start, named_children,
+    newline_of, text, within,
 };
 
 /// Method names of objects bound to the event loop: calling them from a worker thread is a bug.
@@ -243,7 +244,7 @@ pub fn extract_helpers<'t>(
                     call,
                     &spelling.offload_in(resolver, function, call),
                     spelling,
-                    resolver.src(),
+                    resolver,
                 )
             {
                 give_where(
@@ -1317,40 +1318,6 @@ fn reads<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
         .into_iter()
         .filter(|(_, n)| !is_binding_target(*n))
         .collect()
-}
-
-fn is_binding_target(ident: Node) -> bool {
-    let mut current = ident;
-    while let Some(parent) = current.parent() {
-        match parent.kind() {
-            "attribute" | "subscript" => return false,
-            "pattern_list"
-            | "tuple_pattern"
-            | "list_pattern"
-            | "list_splat_pattern"
-            | "parenthesized_expression"
-            | "tuple"
-            | "list" => current = parent,
-            "assignment" => return is_field(parent, "left", current),
-            "for_statement" | "for_in_clause" => return is_field(parent, "left", current),
-            "as_pattern_target" => return true,
-            "named_expression" => return is_field(parent, "name", current),
-            "function_definition" | "class_definition" => return is_field(parent, "name", current),
-            "parameters"
-            | "lambda_parameters"
-            | "default_parameter"
-            | "typed_parameter"
-            | "typed_default_parameter" => {
-                return !(is_field(parent, "value", current));
-            }
-            "import_statement" | "import_from_statement" | "aliased_import" | "dotted_name" => {
-                return true;
-            }
-            "global_statement" | "nonlocal_statement" => return true,
-            _ => return false,
-        }
-    }
-    false
 }
 
 /// The region's lines with `base` indentation swapped for `indent`; lines inside multi-line

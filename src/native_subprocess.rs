@@ -230,9 +230,9 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
 
 /// `p.communicate(input)` → `await p.communicate(input)`; in text mode the input is encoded and
 /// the piped outputs (`out, err = ...`) are decoded on the lines that follow.
-fn communicate_edits(
-    resolver: &Resolver,
-    call: Node,
+fn communicate_edits<'t>(
+    resolver: &Resolver<'t>,
+    call: Node<'t>,
     launch: &Launch,
     needs: &mut Vec<&'static str>,
 ) -> Option<Vec<Edit>> {
@@ -259,10 +259,12 @@ fn communicate_edits(
         return Some(edits);
     };
     if encoding.starts_with("locale.") {
+        // `locale` must mean the module where the decoding is written: a parameter or local
+        // of that name would hide it (then the helper fallback is used).
         match resolver.module_alias_for("locale") {
-            Some(alias) if alias == "locale" => {}
-            Some(_) => return None,
-            None => needs.push("locale"),
+            Some(alias) if alias == "locale" && resolver.is_module_level("locale", call) => {}
+            None if resolver.binding_scope("locale", call).is_none() => needs.push("locale"),
+            _ => return None,
         }
     }
     let codec = match errors {

@@ -79,10 +79,57 @@ pub struct Offload {
     pub note: Option<String>,
 }
 
+/// A runtime (or `functools`) function as this module spells it.
 #[derive(Debug, Clone)]
 struct Named {
     text: String,
     needs: Option<&'static str>,
+    /// The module and the path inside it (`asyncio`, `to_thread`), to respell it under an
+    /// alias where a local hides the name.
+    module: &'static str,
+    member: String,
+}
+
+impl Named {
+    /// The spelling to use at `at`: as is when its first name means the module there;
+    /// otherwise through an alias import (`import asyncio as _asyncio` → `_asyncio.to_thread`)
+    /// when a parameter or local of that name hides it. `None` when the alias is taken too.
+    fn at<'t>(&self, resolver: &Resolver<'t>, at: Node<'t>) -> Option<Named> {
+        let root = self.text.split('.').next().unwrap_or(&self.text);
+        let usable = match self.needs {
+            // To be imported at module level: nothing may bind the name on the way there.
+            Some(_) => resolver.binding_scope(root, at).is_none(),
+            None => resolver.is_module_level(root, at),
+        };
+        if usable {
+            return Some(self.clone());
+        }
+        let (alias, import) = alias_import(self.module)?;
+        let needs = if resolver.is_module_level(alias, at) {
+            None
+        } else if resolver.binding_scope(alias, at).is_none() {
+            Some(import)
+        } else {
+            return None;
+        };
+        Some(Named {
+            text: format!("{alias}.{}", self.member),
+            needs,
+            module: self.module,
+            member: self.member.clone(),
+        })
+    }
+}
+
+/// The alias a fix imports a module under where its own name is taken.
+fn alias_import(module: &str) -> Option<(&'static str, &'static str)> {
+    Some(match module {
+        "asyncio" => ("_asyncio", "asyncio as _asyncio"),
+        "anyio" => ("_anyio", "anyio as _anyio"),
+        "trio" => ("_trio", "trio as _trio"),
+        "functools" => ("_functools", "functools as _functools"),
+        _ => return None,
+    })
 }
 
 impl Spelling {
@@ -115,6 +162,8 @@ impl Spelling {
                 return Named {
                     text: format!("{alias}.{member}"),
                     needs: None,
+                    module,
+                    member: member.to_string(),
                 };
             }
             // `from asyncio import to_thread`, `from anyio import to_thread` (→ `to_thread.run_sync`)
@@ -125,11 +174,18 @@ impl Spelling {
                 } else {
                     format!("{alias}.{rest}")
                 };
-                return Named { text, needs: None };
+                return Named {
+                    text,
+                    needs: None,
+                    module,
+                    member: member.to_string(),
+                };
             }
             Named {
                 text: full,
                 needs: Some(module),
+                module,
+                member: member.to_string(),
             }
         };
         Spelling {
@@ -156,9 +212,13 @@ impl Spelling {
         function: Node<'t>,
         at: Node<'t>,
     ) -> Offload {
+        let to_thread = self
+            .to_thread
+            .at(resolver, at)
+            .unwrap_or_else(|| self.to_thread.clone());
         let runtime = Offload {
-            text: self.to_thread.text.clone(),
-            needs: self.to_thread.needs.into_iter().collect(),
+            text: to_thread.text,
+            needs: to_thread.needs.into_iter().collect(),
             positional_only: self.runtime != Runtime::Asyncio,
             note: None,
         };
@@ -271,12 +331,11 @@ pub fn plan<'t>(
     spelling: &Spelling,
     strategy: Strategy,
 ) -> Vec<Planned<'t>> {
-    let src = resolver.src();
     let mut planned: Vec<Planned<'t>> = findings
         .into_iter()
         .map(|finding| {
             let offload = spelling.offload_in(resolver, finding.function_node, finding.node);
-            let decision = decide(&finding, catalog, spelling, &offload, src);
+            let decision = decide(&finding, catalog, spelling, &offload, resolver);
             let (kind, reason, fix) = match decision {
                 Ok((kind, fix)) => (kind, None, Some(fix)),
                 Err(reason) => (FixKind::Manual, Some(reason), None),
@@ -670,12 +729,12 @@ fn lambda_fix(call: Node, offload: &Offload) -> Fix {
     }
 }
 
-fn decide(
-    finding: &Finding,
+fn decide<'t>(
+    finding: &Finding<'t>,
     catalog: &Catalog,
     spelling: &Spelling,
     offload: &Offload,
-    src: &str,
+    resolver: &Resolver<'t>,
 ) -> Result<(FixKind, Fix), String> {
     if let Some(reason) = &finding.manual_reason {
         return Err(reason.clone());
@@ -715,15 +774,14 @@ fn decide(
         } else {
             ArgsMode::List
         };
-        return thread_fix(consumer, mode, offload, spelling, src)
+        return thread_fix(consumer, mode, offload, spelling, resolver)
             .map(|fix| (FixKind::Thread, fix))
             .ok_or_else(|| "the consuming call has an unusual shape".to_string());
     }
     match entry_fix {
-        EntryFix::Sleep => sleep_fix(call, spelling).map(|f| (FixKind::Native, f)),
-        EntryFix::Thread => {
-            thread_fix(call, ArgsMode::List, offload, spelling, src).map(|f| (FixKind::Thread, f))
-        }
+        EntryFix::Sleep => sleep_fix(call, spelling, resolver).map(|f| (FixKind::Native, f)),
+        EntryFix::Thread => thread_fix(call, ArgsMode::List, offload, spelling, resolver)
+            .map(|f| (FixKind::Thread, f)),
         EntryFix::Manual => None,
     }
     .ok_or_else(|| "the call has an unusual shape".to_string())
@@ -768,33 +826,37 @@ fn consumer_of(genexp: Node) -> Option<(Node, bool)> {
     None
 }
 
-fn sleep_fix(call: Node, spelling: &Spelling) -> Option<Fix> {
+fn sleep_fix<'t>(call: Node<'t>, spelling: &Spelling, resolver: &Resolver<'t>) -> Option<Fix> {
     let callee = call.child_by_field_name("function")?;
+    let sleep = spelling
+        .sleep
+        .at(resolver, call)
+        .unwrap_or_else(|| spelling.sleep.clone());
     let parens = needs_parentheses(call);
     // The call starts with its callee: one replacement adds `await` and respells it.
     let head = if parens { "(await " } else { "await " };
     let mut edits = vec![Edit::replace(
         callee.start_byte(),
         callee.end_byte(),
-        format!("{head}{}", spelling.sleep.text),
+        format!("{head}{}", sleep.text),
     )];
     if parens {
         edits.push(Edit::insert(call.end_byte(), ")"));
     }
     Some(Fix {
         edits,
-        needs: spelling.sleep.needs.into_iter().collect(),
+        needs: sleep.needs.into_iter().collect(),
     })
 }
 
 /// The thread fix of one call, `f(a)` → `await asyncio.to_thread(f, a)`.
-pub(crate) fn offload_call(
-    call: Node,
+pub(crate) fn offload_call<'t>(
+    call: Node<'t>,
     offload: &Offload,
     spelling: &Spelling,
-    src: &str,
+    resolver: &Resolver<'t>,
 ) -> Option<Fix> {
-    thread_fix(call, ArgsMode::List, offload, spelling, src)
+    thread_fix(call, ArgsMode::List, offload, spelling, resolver)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -805,13 +867,14 @@ enum ArgsMode {
     GeneratorArgument,
 }
 
-fn thread_fix(
-    call: Node,
+fn thread_fix<'t>(
+    call: Node<'t>,
     mode: ArgsMode,
     offload: &Offload,
     spelling: &Spelling,
-    src: &str,
+    resolver: &Resolver<'t>,
 ) -> Option<Fix> {
+    let src = resolver.src();
     let args = call.child_by_field_name("arguments")?;
     let callee_node = call.child_by_field_name("function")?;
     let parens = needs_parentheses(call);
@@ -830,9 +893,13 @@ fn thread_fix(
     prefix.push_str(&offload.text);
     prefix.push('(');
     if partial {
-        prefix.push_str(&spelling.partial.text);
+        let partial = spelling
+            .partial
+            .at(resolver, call)
+            .unwrap_or_else(|| spelling.partial.clone());
+        prefix.push_str(&partial.text);
         prefix.push('(');
-        needs.extend(spelling.partial.needs);
+        needs.extend(partial.needs);
     }
     let mut edits = vec![Edit::insert(callee_node.start_byte(), prefix)];
     let open = args.start_byte();

@@ -603,6 +603,20 @@ impl<'a> Resolver<'a> {
         Some(out)
     }
 
+    /// Whether `name` at this place means the module-level binding of that name (no local,
+    /// parameter or enclosing function hides it).
+    pub fn is_module_level(&self, name: &str, at: Node<'a>) -> bool {
+        matches!(self.lookup(name, at), Lookup::Bound { scope, .. } if scope == self.root.id())
+    }
+
+    /// Whether the module binds `alias` by importing `module` (`import asyncio as _asyncio`).
+    pub fn imports_as(&self, module: &str, alias: &str) -> bool {
+        self.scope_info(self.root)
+            .sites
+            .get(alias)
+            .is_some_and(|sites| single_import(sites).as_deref() == Some(module))
+    }
+
     /// Whether an identifier at this place is bound by a scope other than the builtins.
     pub fn is_bound(&self, name: &str, at: Node<'a>) -> bool {
         matches!(self.lookup(name, at), Lookup::Bound { .. })

@@ -150,6 +150,42 @@ pub fn can_move_before(node: Node, statement: Node) -> bool {
     true
 }
 
+/// Whether an identifier is a name being bound (an assignment, loop, `with`/`except`, import,
+/// parameter, `def`/`class` or `global`/`nonlocal` target) rather than read.
+pub fn is_binding_target(ident: Node) -> bool {
+    let mut current = ident;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "attribute" | "subscript" => return false,
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "list_splat_pattern"
+            | "parenthesized_expression"
+            | "tuple"
+            | "list" => current = parent,
+            "assignment" => return is_field(parent, "left", current),
+            "for_statement" | "for_in_clause" => return is_field(parent, "left", current),
+            "as_pattern_target" => return true,
+            "named_expression" => return is_field(parent, "name", current),
+            "function_definition" | "class_definition" => return is_field(parent, "name", current),
+            "parameters"
+            | "lambda_parameters"
+            | "default_parameter"
+            | "typed_parameter"
+            | "typed_default_parameter" => {
+                return !(is_field(parent, "value", current));
+            }
+            "import_statement" | "import_from_statement" | "aliased_import" | "dotted_name" => {
+                return true;
+            }
+            "global_statement" | "nonlocal_statement" => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// A comprehension or generator expression node.
 pub fn is_comprehension(kind: &str) -> bool {
     matches!(

@@ -1,9 +1,21 @@
-//! Verification of a rewrite before anything is written: the fixed text must parse cleanly.
+//! The verification gate (SPEC §3.8): every rewritten text is checked before it is shown or
+//! written, and a rewrite that fails is refused with the reason.
+//!
+//! Checks, each against the text as it was before the rewrite so that only what the rewrite
+//! changed can fail it: the text parses with no error node; no name is read where nothing binds
+//! it (a helper that reads a local it is not given); no read of a module-level import now lands
+//! on a local of the same name (an added `import locale` under a `locale` parameter); no changed
+//! line has an indentation CPython rejects (a form feed, or tabs and spaces mixed); and nesting
+//! stays within CPython's limits (100 indented blocks, 200 open brackets).
+
+use std::collections::{HashMap, HashSet};
 
 use thiserror::Error;
-use tree_sitter::Tree;
+use tree_sitter::{Node, Tree};
 
-use crate::syntax::{first_error, parse};
+use crate::catalog::Catalog;
+use crate::resolve::Resolver;
+use crate::syntax::{first_error, is_binding_target, parse, text, variable_identifiers};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum VerifyError {
@@ -24,13 +36,537 @@ pub fn verify(fixed: &str) -> Result<Tree, VerifyError> {
     }
 }
 
+/// Why the gate refused a rewrite.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("it does not parse (line {line}, column {column})")]
+    Unparsable { line: usize, column: usize },
+    #[error("`{name}` would be read in `{function}` where nothing binds it")]
+    Unbound { name: String, function: String },
+    #[error("`{name}` in `{function}` would refer to a local of that name, not the module")]
+    Shadowed { name: String, function: String },
+    #[error("line {line} would start with a form feed or a mix of tabs and spaces")]
+    Indentation { line: usize },
+    #[error("{what} would nest deeper than CPython allows")]
+    TooDeep { what: &'static str },
+}
+
+/// CPython's limits: indented blocks (`MAXINDENT`) and open brackets (`MAXLEVEL`).
+const MAX_BLOCKS: usize = 100;
+const MAX_BRACKETS: usize = 200;
+
+/// Checks `after`, the rewrite of `before`; the parsed rewrite when it passes.
+pub fn gate(before: &str, before_tree: &Tree, after: &str) -> Result<Tree, Refusal> {
+    let after_tree = verify(after).map_err(|e| match e {
+        VerifyError::Invalid { line, column } => Refusal::Unparsable { line, column },
+        VerifyError::NoParser => Refusal::Unparsable { line: 1, column: 1 },
+    })?;
+    check_indentation(before, after)?;
+    check_nesting(before_tree.root_node(), after_tree.root_node())?;
+    // Reads of the rewrite's module-level imports that a local hides, counted in both texts.
+    let imported = module_imports(after_tree.root_node(), after);
+    let old = NameFacts::of(before, before_tree.root_node(), &imported);
+    let new = NameFacts::of(after, after_tree.root_node(), &imported);
+    if let Some((function, name)) = new.unbound.difference(&old.unbound).min() {
+        return Err(Refusal::Unbound {
+            name: name.clone(),
+            function: function.clone(),
+        });
+    }
+    let mut grown: Vec<(&(String, String), &usize)> = new
+        .shadowed_imports
+        .iter()
+        .filter(|(key, count)| {
+            old.functions.contains(&key.0)
+                && **count > old.shadowed_imports.get(*key).copied().unwrap_or(0)
+        })
+        .collect();
+    grown.sort();
+    if let Some(((function, name), _)) = grown.first() {
+        return Err(Refusal::Shadowed {
+            name: name.clone(),
+            function: function.clone(),
+        });
+    }
+    Ok(after_tree)
+}
+
+/// What the names of one text resolve to, per function (`Class.method`, `<module>` for code
+/// outside functions).
+struct NameFacts {
+    functions: HashSet<String>,
+    /// (function, name) read where no scope binds the name and it is no builtin.
+    unbound: HashSet<(String, String)>,
+    /// How often a name of `imported` is read, in each function, where a local (or a
+    /// parameter) of that name would hide a module-level import of it.
+    shadowed_imports: HashMap<(String, String), usize>,
+}
+
+impl NameFacts {
+    fn of(src: &str, root: Node, imported: &HashSet<String>) -> NameFacts {
+        let catalog = Catalog::default();
+        let resolver = Resolver::new(src, root, &catalog);
+        let mut facts = NameFacts {
+            functions: HashSet::new(),
+            unbound: HashSet::new(),
+            shadowed_imports: HashMap::new(),
+        };
+        facts.functions.insert("<module>".to_string());
+        for (function, node) in functions(root, src) {
+            facts.functions.insert(function.clone());
+            let body = match node {
+                Some(def) => match def.child_by_field_name("body") {
+                    Some(b) => b,
+                    None => continue,
+                },
+                None => root,
+            };
+            for ident in variable_identifiers(body, &["function_definition", "class_definition"]) {
+                if is_binding_target(ident) {
+                    continue;
+                }
+                let name = text(ident, src);
+                match resolver.binding_scope(name, ident) {
+                    None if !is_builtin(name) => {
+                        facts.unbound.insert((function.clone(), name.to_string()));
+                    }
+                    Some(scope) if scope != root.id() && imported.contains(name) => {
+                        *facts
+                            .shadowed_imports
+                            .entry((function.clone(), name.to_string()))
+                            .or_default() += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// Every function with its dotted path (`Outer.method`), and the module itself (`None`).
+/// Decorators, defaults and annotations belong to the scope around the function; they are
+/// read there, as part of that scope's body.
+fn functions<'t>(root: Node<'t>, src: &str) -> Vec<(String, Option<Node<'t>>)> {
+    let mut out = vec![("<module>".to_string(), None)];
+    let mut stack: Vec<(Node<'t>, String)> = vec![(root, String::new())];
+    while let Some((node, path)) = stack.pop() {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            let named = matches!(child.kind(), "function_definition" | "class_definition");
+            let inner = if named {
+                let name = child
+                    .child_by_field_name("name")
+                    .map_or("?", |n| text(n, src));
+                let full = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                };
+                if child.kind() == "function_definition" {
+                    out.push((full.clone(), Some(child)));
+                }
+                full
+            } else {
+                path.clone()
+            };
+            stack.push((child, inner));
+        }
+    }
+    out
+}
+
+/// The names bound by import statements at module level.
+fn module_imports(root: Node, src: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "import_statement" | "import_from_statement" => {
+                out.extend(
+                    variable_identifiers(node, &[])
+                        .into_iter()
+                        .filter(|i| is_binding_target(*i))
+                        .map(|i| bound_import_name(i, src)),
+                );
+            }
+            "function_definition" | "class_definition" => {}
+            _ => {
+                let mut cursor = node.walk();
+                stack.extend(node.children(&mut cursor));
+            }
+        }
+    }
+    out.remove("");
+    out
+}
+
+/// The name an import identifier binds: the alias, or the first part of `import a.b`.
+fn bound_import_name(ident: Node, src: &str) -> String {
+    let parent = ident.parent();
+    if let Some(dotted) = parent.filter(|p| p.kind() == "dotted_name") {
+        let in_alias = dotted
+            .parent()
+            .is_some_and(|a| a.kind() == "aliased_import");
+        let first = dotted.named_child(0).is_some_and(|f| f.id() == ident.id());
+        let module_part = dotted.parent().is_some_and(|s| {
+            s.kind() == "import_from_statement"
+                && s.child_by_field_name("module_name")
+                    .is_some_and(|m| m.id() == dotted.id())
+        });
+        if in_alias || !first || module_part {
+            return String::new();
+        }
+    }
+    text(ident, src).to_string()
+}
+
+/// Lines the rewrite added or changed must be indented with spaces or tabs alone, and never
+/// with a form feed: CPython counts a form feed as resetting the column, and rejects
+/// indentation whose meaning depends on the tab size.
+fn check_indentation(before: &str, after: &str) -> Result<(), Refusal> {
+    let old: HashSet<&str> = before.lines().collect();
+    for (index, line) in after.lines().enumerate() {
+        if old.contains(line) {
+            continue;
+        }
+        let indent: &str = &line[..line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len()];
+        if indent.contains('\x0c') || (indent.contains(' ') && indent.contains('\t')) {
+            return Err(Refusal::Indentation { line: index + 1 });
+        }
+    }
+    Ok(())
+}
+
+/// Blocks and brackets nest no deeper than CPython allows, unless the original was already
+/// that deep (then the rewrite is not to blame).
+fn check_nesting(before: Node, after: Node) -> Result<(), Refusal> {
+    let (old_blocks, old_brackets) = nesting(before);
+    let (blocks, brackets) = nesting(after);
+    if blocks >= MAX_BLOCKS && blocks > old_blocks {
+        return Err(Refusal::TooDeep {
+            what: "indented blocks",
+        });
+    }
+    if brackets >= MAX_BRACKETS && brackets > old_brackets {
+        return Err(Refusal::TooDeep { what: "brackets" });
+    }
+    Ok(())
+}
+
+/// The deepest nesting of indented blocks and of open brackets, in one walk.
+fn nesting(root: Node) -> (usize, usize) {
+    let (mut blocks, mut brackets, mut max_blocks, mut max_brackets) = (0usize, 0usize, 0, 0);
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        match node.kind() {
+            "(" | "[" | "{" if node.child_count() == 0 => {
+                brackets += 1;
+                max_brackets = max_brackets.max(brackets);
+            }
+            ")" | "]" | "}" if node.child_count() == 0 => brackets = brackets.saturating_sub(1),
+            _ => {}
+        }
+        if cursor.goto_first_child() {
+            if node.kind() == "block" {
+                blocks += 1;
+                max_blocks = max_blocks.max(blocks);
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return (max_blocks, max_brackets);
+            }
+            if cursor.node().kind() == "block" {
+                blocks -= 1;
+            }
+        }
+    }
+}
+
+fn is_builtin(name: &str) -> bool {
+    BUILTINS.binary_search(&name).is_ok()
+}
+
+/// Python's builtins and module attributes (sorted, for the binary search).
+const BUILTINS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "Ellipsis",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "False",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "None",
+    "NotADirectoryError",
+    "NotImplemented",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "PythonFinalizationError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "True",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "WindowsError",
+    "ZeroDivisionError",
+    "__annotations__",
+    "__build_class__",
+    "__builtins__",
+    "__cached__",
+    "__class__",
+    "__debug__",
+    "__dict__",
+    "__doc__",
+    "__file__",
+    "__import__",
+    "__loader__",
+    "__module__",
+    "__name__",
+    "__package__",
+    "__path__",
+    "__qualname__",
+    "__spec__",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gate_of(before: &str, after: &str) -> Result<(), Refusal> {
+        let tree = parse(before).expect("tree");
+        gate(before, &tree, after).map(|_| ())
+    }
 
     #[test]
     fn rejects_broken_text() {
         assert!(verify("x = (1,\n").is_err());
         assert!(verify("x = 1\n").is_ok());
+        assert!(matches!(
+            gate_of("x = 1\n", "x = (1,\n"),
+            Err(Refusal::Unparsable { .. })
+        ));
+    }
+
+    #[test]
+    fn builtins_are_sorted() {
+        assert!(BUILTINS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn refuses_a_helper_that_reads_a_local_it_is_not_given() {
+        let before =
+            "async def save(rows, header):\n    first = header.upper()\n    print(first, rows)\n";
+        let after = "def _save_sync(rows):\n    print(first, rows)\n\n\nasync def save(rows, header):\n    first = header.upper()\n    await to_thread(_save_sync, rows)\n";
+        // `to_thread` is unbound too, but only `first` is read in the helper: the lowest
+        // (function, name) pair is reported.
+        assert_eq!(
+            gate_of(before, after),
+            Err(Refusal::Unbound {
+                name: "first".into(),
+                function: "_save_sync".into()
+            })
+        );
+        let good = "import asyncio\n\n\ndef _save_sync(rows, first):\n    print(first, rows)\n\n\nasync def save(rows, header):\n    first = header.upper()\n    await asyncio.to_thread(_save_sync, rows, first)\n";
+        assert_eq!(gate_of(before, good), Ok(()));
+    }
+
+    #[test]
+    fn an_unbound_name_already_there_is_not_the_rewrite_s_fault() {
+        let before = "async def f():\n    missing()\n    import time\n    time.sleep(1)\n";
+        let after =
+            "import asyncio\n\n\nasync def f():\n    missing()\n    await asyncio.sleep(1)\n";
+        assert_eq!(gate_of(before, after), Ok(()));
+    }
+
+    #[test]
+    fn refuses_an_import_hidden_by_a_parameter() {
+        let before = "import asyncio\nimport time\n\n\nasync def nap(asyncio):\n    time.sleep(1)\n    return asyncio\n";
+        let after = "import asyncio\n\n\nasync def nap(asyncio):\n    await asyncio.sleep(1)\n    return asyncio\n";
+        assert_eq!(
+            gate_of(before, after),
+            Err(Refusal::Shadowed {
+                name: "asyncio".into(),
+                function: "nap".into()
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_form_feeds_and_mixed_tabs_in_new_indentation() {
+        let before = "async def f():\n    g()\n";
+        assert_eq!(
+            gate_of(before, "async def f():\n  \x0c  await g()\n"),
+            Err(Refusal::Indentation { line: 2 })
+        );
+        assert_eq!(
+            gate_of(before, "async def f():\n \tawait g()\n"),
+            Err(Refusal::Indentation { line: 2 })
+        );
+        assert_eq!(gate_of(before, "async def f():\n    await g()\n"), Ok(()));
+    }
+
+    #[test]
+    fn refuses_nesting_past_cpython_limits() {
+        let mut before = String::new();
+        for depth in 0..99 {
+            before.push_str(&" ".repeat(depth));
+            before.push_str("if x:\n");
+        }
+        before.push_str(&" ".repeat(99));
+        before.push_str("pass\n");
+        let after = format!("with y:\n{}", indent_all(&before));
+        assert_eq!(
+            gate_of(&before, &after),
+            Err(Refusal::TooDeep {
+                what: "indented blocks"
+            })
+        );
+        let brackets = format!("x = {}1{}\n", "(".repeat(199), ")".repeat(199));
+        let deeper = format!("x = {}1{}\n", "(".repeat(200), ")".repeat(200));
+        assert_eq!(
+            gate_of(&brackets, &deeper),
+            Err(Refusal::TooDeep { what: "brackets" })
+        );
+    }
+
+    fn indent_all(text: &str) -> String {
+        text.lines().map(|l| format!(" {l}\n")).collect()
     }
 }

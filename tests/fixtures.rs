@@ -57,6 +57,7 @@ fn run_fixture(path: &Path) -> String {
     let style = Style { color: false };
 
     let checked = process(&bytes, &options, Mode::Check).expect("fixture processes");
+    let checked_labels = checked.findings.clone();
     let mut out = String::from("--- check ---\n");
     for f in &checked.findings {
         out.push_str(&finding_line(&name, f, &style));
@@ -70,6 +71,47 @@ fn run_fixture(path: &Path) -> String {
     out.push_str("\n--- diff ---\n");
 
     let fixed = process(&bytes, &options, Mode::Fix).expect("fixture fixes");
+    // The verification gate is a safety net: it never fires on the fixtures.
+    let refused: Vec<String> = checked_reasons(&fixed.findings)
+        .into_iter()
+        .filter(|r| r.contains("failed verification"))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{name}: the gate refused a rewrite: {refused:?}"
+    );
+    // `check` labels exactly what `fix` does: the manual findings of `check` are the ones
+    // `fix` leaves, and every other one is fixed.
+    let mut labelled_manual: Vec<String> = fixed
+        .findings
+        .iter()
+        .filter(|f| f.fix == unblock::plan::FixKind::Manual)
+        .map(|f| format!("{} {} in {}: {:?}", f.code, f.call, f.function, f.reason))
+        .collect();
+    let mut left: Vec<String> = fixed
+        .remaining
+        .iter()
+        .map(|f| format!("{} {} in {}: {:?}", f.code, f.call, f.function, f.reason))
+        .collect();
+    labelled_manual.sort();
+    left.sort();
+    assert_eq!(
+        labelled_manual, left,
+        "{name}: check's manual labels differ from what fix leaves"
+    );
+    let check_labels: Vec<(String, unblock::plan::FixKind)> = checked_labels
+        .iter()
+        .map(|f| (format!("{}:{} {}", f.line, f.column, f.call), f.fix))
+        .collect();
+    let fix_labels: Vec<(String, unblock::plan::FixKind)> = fixed
+        .findings
+        .iter()
+        .map(|f| (format!("{}:{} {}", f.line, f.column, f.call), f.fix))
+        .collect();
+    assert_eq!(
+        check_labels, fix_labels,
+        "{name}: check and fix label differently"
+    );
     if let Some(f) = &fixed.fixed {
         out.push_str(&String::from_utf8_lossy(&unified(&name, f)));
         if let Err(e) = py_compile(&f.after) {
@@ -100,6 +142,10 @@ fn run_fixture(path: &Path) -> String {
         out.push_str("(no change)\n");
     }
     out
+}
+
+fn checked_reasons(findings: &[unblock::engine::Reported]) -> Vec<String> {
+    findings.iter().filter_map(|f| f.reason.clone()).collect()
 }
 
 #[test]
