@@ -243,10 +243,24 @@ fn rewrite_uses<'t>(
     let function = crate::resolve::enclosing_function(owner)?;
     let mut edits = Vec::new();
     let mut nodes = Vec::new();
-    for node in resolver.uses_of(handle, function) {
+    let uses = resolver.uses_of(handle, function);
+    let rebinds: Vec<Node<'t>> = uses
+        .iter()
+        .copied()
+        .filter(|u| !within(*u, body) && rebinds_after(*u, owner))
+        .collect();
+    for node in uses {
         let inside = within(node, body);
         if !inside && rebound_around(node, handle_name, owner, src) {
             // Another `with ... as f:` (or `for f in`) block binds the name anew for this use.
+            continue;
+        }
+        if !inside
+            && rebinds
+                .iter()
+                .any(|r| r.id() == node.id() || dominates(*r, node))
+        {
+            // `f = other` after the block: that use and the reads it leads to are not the file.
             continue;
         }
         if !inside || crate::find::in_nested_scope(node, function) {
@@ -257,6 +271,38 @@ fn rewrite_uses<'t>(
         nodes.push(covered);
     }
     Some(Uses { edits, nodes })
+}
+
+/// Whether `ident` is the whole target of a plain assignment (`f = other`) that is a
+/// statement of a block holding `owner`, after it: it runs every time the block does, once
+/// `owner` is done.
+fn rebinds_after(ident: Node, owner: Node) -> bool {
+    let Some(assign) = ident
+        .parent()
+        .filter(|a| a.kind() == "assignment" && is_field(*a, "left", ident))
+    else {
+        return false;
+    };
+    let statement = match assign.parent() {
+        Some(s) if s.kind() == "expression_statement" => s,
+        _ => return false,
+    };
+    statement.start_byte() >= owner.end_byte()
+        && statement
+            .parent()
+            .is_some_and(|block| block.kind() == "block" && within(owner, block))
+}
+
+/// Whether the rebinding statement of `target` runs before `read` on every path: the read
+/// comes later in the same block (or in a statement nested after it there).
+fn dominates(target: Node, read: Node) -> bool {
+    let Some(statement) = target.parent().and_then(|a| a.parent()) else {
+        return false;
+    };
+    let Some(block) = statement.parent() else {
+        return false;
+    };
+    read.start_byte() >= statement.end_byte() && within(read, block)
 }
 
 /// Whether a use of `name` outside `owner` is the target of another statement that binds the
