@@ -270,8 +270,12 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
                 };
                 manual_reason = manual_reason.or_else(|| resolver.manual_reason_for(&typed));
             }
+            let streams = streams_response(&qualified, call, resolver.src());
+            if streams {
+                manual_reason = Some(STREAMED.to_string());
+            }
             return Some(Match {
-                lazy: entry.lazy,
+                lazy: entry.lazy || streams,
                 rule: entry.rule,
                 call: qualified,
                 matched: Matched::Call {
@@ -309,6 +313,27 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
             returns: entry.returns.clone(),
         },
         manual_reason,
+    })
+}
+
+/// Why a streamed request cannot be offloaded on its own.
+const STREAMED: &str = "the response is streamed (`stream=True`): reading its body (iter_content, iter_lines, raw) blocks too, so the request and its reads must move to one helper";
+
+/// Whether a `requests` call asks for a streamed response (`stream=` anything but `False`):
+/// its body is read later, from the socket, wherever the response is used.
+fn streams_response(qualified: &str, call: Node, src: &str) -> bool {
+    if !qualified.starts_with("requests.") {
+        return false;
+    }
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return false;
+    };
+    named_children(args).into_iter().any(|a| {
+        a.kind() == "keyword_argument"
+            && a.child_by_field_name("name")
+                .is_some_and(|n| text(n, src) == "stream")
+            && a.child_by_field_name("value")
+                .is_none_or(|v| text(v, src) != "False")
     })
 }
 
