@@ -30,13 +30,16 @@ const METHODS: &[&str] = &[
 ];
 /// httpx's `get`, `head`, `options` and `delete` take no body.
 const BODYLESS: &[&str] = &["get", "head", "options", "delete"];
-const SAME_ATTRIBUTES: &[&str] = &["status_code", "text", "content", "headers", "encoding"];
-const SAME_METHODS: &[&str] = &["json", "raise_for_status"];
+/// Response attributes that mean the same in httpx. Not `text` (a `text/*` body without a
+/// charset decodes as latin-1 in requests, utf-8 in httpx), not `encoding`, `url` (a URL
+/// object), `history`; `headers` only indexed or through `.get()` (both case-insensitive;
+/// `.items()` gives lower-cased names in httpx).
+const SAME_ATTRIBUTES: &[&str] = &["status_code", "content"];
+/// Not `raise_for_status()`: httpx also raises on an unfollowed 3xx.
+const SAME_METHODS: &[&str] = &["json"];
 const EXCEPTIONS: &[(&str, &str)] = &[
     ("requests.exceptions.HTTPError", "HTTPStatusError"),
     ("requests.HTTPError", "HTTPStatusError"),
-    ("requests.exceptions.RequestException", "HTTPError"),
-    ("requests.RequestException", "HTTPError"),
     ("requests.exceptions.ConnectionError", "ConnectError"),
     ("requests.ConnectionError", "ConnectError"),
     ("requests.exceptions.Timeout", "TimeoutException"),
@@ -387,7 +390,11 @@ fn request_arguments(
                 let value = arg.child_by_field_name("value")?;
                 let value_text = text(value, src);
                 match name {
-                    "params" | "headers" | "cookies" => out.push(text(arg, src).to_string()),
+                    // requests drops `None` values and sends `True` as `True`; httpx raises
+                    // or sends `true`: only literal strings and numbers mean the same.
+                    "params" | "headers" | "cookies" if literal_mapping(value) => {
+                        out.push(text(arg, src).to_string())
+                    }
                     "json" if !BODYLESS.contains(&method) => out.push(text(arg, src).to_string()),
                     "auth" if value.kind() == "tuple" || !from_requests => {
                         out.push(text(arg, src).to_string())
@@ -436,6 +443,17 @@ fn request_arguments(
         text: out,
         explicit_redirects,
     })
+}
+
+/// A dict literal whose values are all string or number literals.
+fn literal_mapping(value: Node) -> bool {
+    value.kind() == "dictionary"
+        && named_children(value).into_iter().all(|pair| {
+            pair.kind() == "pair"
+                && pair
+                    .child_by_field_name("value")
+                    .is_some_and(|v| matches!(v.kind(), "string" | "integer" | "float"))
+        })
 }
 
 /// The response is used only through same-meaning attributes: right on the call, or through
@@ -526,10 +544,32 @@ fn same_meaning_use(src: &str, attribute: Node, object: Node, edits: &mut Vec<Ed
     }
     let same = if called {
         SAME_METHODS.contains(&attr)
+    } else if attr == "headers" {
+        headers_looked_up(attribute, src)
     } else {
         SAME_ATTRIBUTES.contains(&attr)
     };
     same.then_some(())
+}
+
+/// `r.headers["X"]` or `r.headers.get("X", ...)`: a case-insensitive look-up in both.
+fn headers_looked_up(headers: Node, src: &str) -> bool {
+    let Some(parent) = headers.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "subscript" => is_field(parent, "value", headers),
+        "attribute" => {
+            is_field(parent, "object", headers)
+                && parent
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| text(a, src) == "get")
+                && parent
+                    .parent()
+                    .is_some_and(|c| c.kind() == "call" && is_field(c, "function", parent))
+        }
+        _ => false,
+    }
 }
 
 /// `except requests.exceptions.HTTPError` around the call → `except httpx.HTTPStatusError`,
@@ -546,6 +586,24 @@ fn translate_handlers<'t>(
     let module = resolver
         .module_alias_for("httpx")
         .unwrap_or_else(|| "httpx".to_string());
+    // A handler of requests' exceptions that does not guard this call (it guards a use of the
+    // response, say) would no longer catch what the response raises.
+    let mut stack = vec![function];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "except_clause"
+            && let Some(try_statement) = n.parent()
+            && try_statement
+                .child_by_field_name("body")
+                .is_none_or(|b| !within(start, b))
+            && names_requests_exception(resolver, n)
+        {
+            return None;
+        }
+        if n.id() != function.id() && matches!(n.kind(), "function_definition" | "lambda") {
+            continue;
+        }
+        stack.extend(children(n));
+    }
     let mut node = start;
     while let Some(parent) = node.parent() {
         if parent.id() == function.id() {
@@ -571,6 +629,7 @@ fn translate_handlers<'t>(
                     "as_pattern" => *named_children(value).first()?,
                     _ => value,
                 };
+                let binds_exception = value.kind() == "as_pattern";
                 let types = unparenthesize(types);
                 let listed: Vec<Node> = if types.kind() == "tuple" {
                     named_children(types)
@@ -584,7 +643,9 @@ fn translate_handlers<'t>(
                     if !q.starts_with("requests.") {
                         continue;
                     }
-                    if !from_requests {
+                    // The exceptions' messages and attributes differ: a handler that reads
+                    // the exception keeps the thread fix.
+                    if !from_requests || binds_exception {
                         return None;
                     }
                     let target = EXCEPTIONS.iter().find(|(from, _)| *from == q)?.1;
@@ -608,4 +669,23 @@ fn translate_handlers<'t>(
         node = parent;
     }
     Some(())
+}
+
+/// Whether an `except` clause names an exception of `requests`.
+fn names_requests_exception<'t>(resolver: &Resolver<'t>, clause: Node<'t>) -> bool {
+    let mut stack = vec![clause];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "block" {
+            continue;
+        }
+        if matches!(n.kind(), "identifier" | "attribute")
+            && resolver
+                .qualified_name(n)
+                .is_some_and(|q| q.starts_with("requests."))
+        {
+            return true;
+        }
+        stack.extend(named_children(n));
+    }
+    false
 }
