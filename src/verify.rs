@@ -61,7 +61,7 @@ pub fn gate(before: &str, before_tree: &Tree, after: &str) -> Result<Tree, Refus
         VerifyError::Invalid { line, column } => Refusal::Unparsable { line, column },
         VerifyError::NoParser => Refusal::Unparsable { line: 1, column: 1 },
     })?;
-    check_indentation(before, after)?;
+    check_indentation(before, before_tree, after, &after_tree)?;
     check_nesting(before_tree.root_node(), after_tree.root_node())?;
     // Reads of the rewrite's module-level imports that a local hides, counted in both texts.
     let imported = module_imports(after_tree.root_node(), after);
@@ -221,21 +221,90 @@ fn bound_import_name(ident: Node, src: &str) -> String {
     text(ident, src).to_string()
 }
 
-/// Lines the rewrite added or changed must be indented with spaces or tabs alone, and never
-/// with a form feed: CPython counts a form feed as resetting the column, and rejects
-/// indentation whose meaning depends on the tab size.
-fn check_indentation(before: &str, after: &str) -> Result<(), Refusal> {
-    let old: HashSet<&str> = before.lines().collect();
-    for (index, line) in after.lines().enumerate() {
-        if old.contains(line) {
+/// Every block's statements must start at one column, deeper than the line that opens the
+/// block, as CPython counts columns: a tab moves to the next multiple of 8, a form feed
+/// starts the count again, and the answer must not change with a tab size of 1 (else
+/// `TabError`). tree-sitter is more lenient, so a rewrite that moves lines into another
+/// block (a helper) could pass its parse and still fail CPython's; the rewrite is refused
+/// when it has more such blocks than the original.
+fn check_indentation(
+    before: &str,
+    before_tree: &Tree,
+    after: &str,
+    after_tree: &Tree,
+) -> Result<(), Refusal> {
+    let old = indentation_faults(before, before_tree.root_node());
+    let new = indentation_faults(after, after_tree.root_node());
+    match new.get(old.len()) {
+        Some(&line) => Err(Refusal::Indentation { line }),
+        None => Ok(()),
+    }
+}
+
+/// The lines (1-based) where a block's statement is indented in a way CPython rejects.
+fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
+    let mut faults = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+        if node.kind() != "block" {
             continue;
         }
-        let indent: &str = &line[..line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len()];
-        if indent.contains('\x0c') || (indent.contains(' ') && indent.contains('\t')) {
-            return Err(Refusal::Indentation { line: index + 1 });
+        let Some(header) = node.parent() else {
+            continue;
+        };
+        let opener = columns(line_of(src, header.start_byte()));
+        let mut first: Option<(usize, usize)> = None;
+        let mut cursor = node.walk();
+        for statement in node.named_children(&mut cursor) {
+            let start = statement.start_byte();
+            let line_start = crate::syntax::line_start(src, start);
+            if !src[line_start..start]
+                .chars()
+                .all(|c| matches!(c, ' ' | '\t' | '\x0c'))
+            {
+                // `if x: pass` — on the header's line, nothing to compare.
+                continue;
+            }
+            let here = columns(&src[line_start..]);
+            let deeper = here.0 > opener.0 && here.1 > opener.1;
+            let same = first.is_none_or(|f| f == here);
+            if !deeper || !same {
+                faults.push(statement.start_position().row + 1);
+            }
+            first.get_or_insert(here);
         }
     }
-    Ok(())
+    faults.sort_unstable();
+    faults
+}
+
+fn line_of(src: &str, at: usize) -> &str {
+    &src[crate::syntax::line_start(src, at)..]
+}
+
+/// A line's indentation as CPython measures it: (tab size 8, tab size 1).
+fn columns(line: &str) -> (usize, usize) {
+    let (mut col, mut alt) = (0, 0);
+    for c in line.chars() {
+        match c {
+            ' ' => {
+                col += 1;
+                alt += 1;
+            }
+            '\t' => {
+                col = (col / 8 + 1) * 8;
+                alt += 1;
+            }
+            '\x0c' => {
+                col = 0;
+                alt = 0;
+            }
+            _ => break,
+        }
+    }
+    (col, alt)
 }
 
 /// Blocks and brackets nest no deeper than CPython allows, unless the original was already
@@ -529,17 +598,26 @@ mod tests {
     }
 
     #[test]
-    fn refuses_form_feeds_and_mixed_tabs_in_new_indentation() {
-        let before = "async def f():\n    g()\n";
+    fn refuses_indentation_cpython_rejects() {
+        let before = "async def f():\n    g()\n    h()\n";
+        // A form feed resets the column: `h()` would sit at column 2, `g()` at 4 (refused
+        // one way or another).
+        assert!(gate_of(before, "async def f():\n    g()\n  \x0c  h()\n").is_err());
+        // A tab is column 8 with tab size 8, column 1 with tab size 1: ambiguous beside
+        // eight spaces.
         assert_eq!(
-            gate_of(before, "async def f():\n  \x0c  await g()\n"),
-            Err(Refusal::Indentation { line: 2 })
+            gate_of(before, "async def f():\n        g()\n\th()\n"),
+            Err(Refusal::Indentation { line: 3 })
         );
         assert_eq!(
-            gate_of(before, "async def f():\n \tawait g()\n"),
-            Err(Refusal::Indentation { line: 2 })
+            gate_of(before, "async def f():\n    await g()\n    h()\n"),
+            Ok(())
         );
-        assert_eq!(gate_of(before, "async def f():\n    await g()\n"), Ok(()));
+        // A form feed on a line of its own, or before the indentation, is fine.
+        assert_eq!(
+            gate_of(before, "async def f():\n    g()\n\x0c    h()\n"),
+            Ok(())
+        );
     }
 
     #[test]
