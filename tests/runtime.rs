@@ -173,6 +173,21 @@ fn sarif_output_is_valid_against_the_schema() {
     assert_eq!(report.trim(), format!("valid: {count} results"));
 }
 
+/// The verification gate is a safety net: no rewrite of an example is refused by it, and
+/// every finding in the examples is fixable.
+#[test]
+fn the_gate_never_fires_on_the_examples() {
+    let text = unblock(&["check", "--output-format", "json", "examples"], &root());
+    let findings: serde_json::Value = serde_json::from_slice(&text.stdout).expect("json");
+    let findings = findings.as_array().expect("an array");
+    assert!(findings.len() > 20, "the examples went missing");
+    let manual: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["fix"] == "manual")
+        .collect();
+    assert!(manual.is_empty(), "manual findings in the examples: {manual:#?}");
+}
+
 #[test]
 fn examples_keep_their_output_and_stop_blocking() {
     let python = python();
