@@ -149,29 +149,86 @@ fn checked_reasons(findings: &[unblock::engine::Reported]) -> Vec<String> {
     findings.iter().filter_map(|f| f.reason.clone()).collect()
 }
 
+/// Snapshots one fixture (`tests/fixtures/<stem>.py` → `snapshots/<stem>.snap`).
+fn snapshot(stem: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{stem}.py"));
+    let snapshot = run_fixture(&path);
+    insta::with_settings!({
+        snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(stem, snapshot);
+    });
+}
+
+/// One test per fixture, so that one failure does not hide the rest.
+macro_rules! fixtures {
+    ($($stem:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $stem() {
+                snapshot(stringify!($stem));
+            }
+        )*
+        const LISTED: &[&str] = &[$(stringify!($stem)),*];
+    };
+}
+
+fixtures!(
+    comprehension_scope,
+    db,
+    file_io,
+    file_rebound,
+    files_native,
+    fs,
+    helper_names,
+    helper_params,
+    helper_refused,
+    helper_regions,
+    http,
+    http_native,
+    imports_alias,
+    imports_docstring_future,
+    imports_from_asyncio,
+    imports_kept,
+    imports_none,
+    imports_removed,
+    input_calls,
+    lost_update,
+    methods,
+    network,
+    offload_home_assistant,
+    open,
+    path,
+    pipes_and_streams,
+    precedence,
+    process_anyio,
+    process_trio,
+    runtime_anyio,
+    runtime_asyncio_preloads_trio,
+    runtime_trio,
+    scopes,
+    shadowed_names,
+    sleep,
+    strategy_thread,
+    subprocess_calls,
+    subprocess_native,
+    suppression,
+    user_calls,
+);
+
 #[test]
-fn fixtures() {
+fn every_fixture_has_its_test() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut stems: Vec<String> = std::fs::read_dir(&dir)
         .expect("fixtures folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
         .collect();
-    paths.sort();
-    assert!(paths.len() >= 20, "the fixture set went missing");
-    for path in paths {
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("stem")
-            .to_string();
-        let snapshot = run_fixture(&path);
-        insta::with_settings!({
-            snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(stem, snapshot);
-        });
-    }
+    stems.sort();
+    assert_eq!(stems, LISTED, "add each fixture to the fixtures! list");
 }

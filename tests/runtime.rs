@@ -181,11 +181,12 @@ fn the_gate_never_fires_on_the_examples() {
     let findings: serde_json::Value = serde_json::from_slice(&text.stdout).expect("json");
     let findings = findings.as_array().expect("an array");
     assert!(findings.len() > 20, "the examples went missing");
-    let manual: Vec<&serde_json::Value> = findings
-        .iter()
-        .filter(|f| f["fix"] == "manual")
-        .collect();
-    assert!(manual.is_empty(), "manual findings in the examples: {manual:#?}");
+    let manual: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["fix"] == "manual").collect();
+    assert!(
+        manual.is_empty(),
+        "manual findings in the examples: {manual:#?}"
+    );
 }
 
 #[test]
