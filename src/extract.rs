@@ -654,6 +654,21 @@ impl<'t> Extractor<'_, 't> {
                 }
             }
         }
+        // A name the function declares `global`/`nonlocal` would be a local of the helper:
+        // its writes would be lost (or raise before the first one).
+        for name in &bound_inside {
+            let declared = descendants(self.function).into_iter().any(|n| {
+                matches!(n.kind(), "global_statement" | "nonlocal_statement")
+                    && crate::resolve::enclosing_function(n)
+                        .is_some_and(|f| f.id() == self.function.id())
+                    && named_children(n).iter().any(|i| text(*i, self.src) == name)
+            });
+            if declared {
+                return Some(format!(
+                    "the block sets `{name}`, which the function declares `global`/`nonlocal`"
+                ));
+            }
+        }
         let ends_function = self.body().is_some_and(|b| b.id() == span.block.id())
             && span.last + 1 == statements(span.block).len();
         for s in &stmts {

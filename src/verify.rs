@@ -43,6 +43,8 @@ pub enum Refusal {
     Unparsable { line: usize, column: usize },
     #[error("`{name}` would be read in `{function}` where nothing binds it")]
     Unbound { name: String, function: String },
+    #[error("`{name}` would be read in `{function}` before the function sets it")]
+    ReadBeforeSet { name: String, function: String },
     #[error("`{name}` in `{function}` would refer to a local of that name, not the module")]
     Shadowed { name: String, function: String },
     #[error("line {line} would start with a form feed or a mix of tabs and spaces")]
@@ -73,6 +75,12 @@ pub fn gate(before: &str, before_tree: &Tree, after: &str) -> Result<Tree, Refus
             function: function.clone(),
         });
     }
+    if let Some((function, name)) = new.read_first.difference(&old.read_first).min() {
+        return Err(Refusal::ReadBeforeSet {
+            name: name.clone(),
+            function: function.clone(),
+        });
+    }
     let mut grown: Vec<(&(String, String), &usize)> = new
         .shadowed_imports
         .iter()
@@ -97,6 +105,9 @@ struct NameFacts {
     functions: HashSet<String>,
     /// (function, name) read where no scope binds the name and it is no builtin.
     unbound: HashSet<(String, String)>,
+    /// (function, name) of a local (not a parameter) whose first mention in the function is
+    /// a read: `UnboundLocalError` unless a loop brings a later binding round first.
+    read_first: HashSet<(String, String)>,
     /// How often a name of `imported` is read, in each function, where a local (or a
     /// parameter) of that name would hide a module-level import of it.
     shadowed_imports: HashMap<(String, String), usize>,
@@ -109,6 +120,7 @@ impl NameFacts {
         let mut facts = NameFacts {
             functions: HashSet::new(),
             unbound: HashSet::new(),
+            read_first: HashSet::new(),
             shadowed_imports: HashMap::new(),
         };
         facts.functions.insert("<module>".to_string());
@@ -121,11 +133,36 @@ impl NameFacts {
                 },
                 None => root,
             };
-            for ident in variable_identifiers(body, &["function_definition", "class_definition"]) {
+            let parameters: HashSet<&str> = node
+                .and_then(|def| def.child_by_field_name("parameters"))
+                .map(|p| {
+                    variable_identifiers(p, &[])
+                        .into_iter()
+                        .filter(|i| is_binding_target(*i))
+                        .map(|i| text(i, src))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut mentioned: HashSet<&str> = HashSet::new();
+            // In evaluation order: an assignment binds its targets after its value is read.
+            let mut idents =
+                variable_identifiers(body, &["function_definition", "class_definition"]);
+            idents.sort_by_cached_key(|i| (evaluated_at(*i), i.start_byte()));
+            for ident in idents {
+                let name = text(ident, src);
+                let first = mentioned.insert(name);
                 if is_binding_target(ident) {
                     continue;
                 }
-                let name = text(ident, src);
+                if let Some(def) = node
+                    && first
+                    && !parameters.contains(name)
+                    && resolver.binding_scope(name, ident) == Some(def.id())
+                {
+                    facts
+                        .read_first
+                        .insert((function.clone(), name.to_string()));
+                }
                 match resolver.binding_scope(name, ident) {
                     None if !is_builtin(name) => {
                         facts.unbound.insert((function.clone(), name.to_string()));
@@ -142,6 +179,22 @@ impl NameFacts {
         }
         facts
     }
+}
+
+/// Where an identifier takes effect: a binding target of an assignment or `:=` when the whole
+/// statement's value has been computed, anything else where it stands.
+fn evaluated_at(ident: Node) -> usize {
+    if is_binding_target(ident) {
+        let mut up = ident.parent();
+        while let Some(n) = up {
+            match n.kind() {
+                "assignment" | "augmented_assignment" | "named_expression" => return n.end_byte(),
+                "block" | "function_definition" | "class_definition" => break,
+                _ => up = n.parent(),
+            }
+        }
+    }
+    ident.start_byte()
 }
 
 /// Every function with its dotted path (`Outer.method`), and the module itself (`None`).
@@ -582,6 +635,16 @@ mod tests {
         let after =
             "import asyncio\n\n\nasync def f():\n    missing()\n    await asyncio.sleep(1)\n";
         assert_eq!(gate_of(before, after), Ok(()));
+    }
+
+    #[test]
+    fn refuses_a_helper_that_reads_a_local_before_setting_it() {
+        let before = "from os.path import getsize as g\nfrom asyncio import to_thread as t\nTOTAL = 0\n\n\nasync def f(p):\n    global TOTAL\n    TOTAL = TOTAL + g(p)\n";
+        let after = "from os.path import getsize as g\nfrom asyncio import to_thread as t\nTOTAL = 0\n\n\ndef _f_sync(p):\n    TOTAL = TOTAL + g(p)\n\n\nasync def f(p):\n    global TOTAL\n    await t(_f_sync, p)\n";
+        assert_eq!(
+            gate_of(before, after).map_err(|e| e.to_string()),
+            Err("`TOTAL` would be read in `_f_sync` before the function sets it".to_string())
+        );
     }
 
     #[test]
