@@ -797,7 +797,9 @@ impl<'t> Extractor<'_, 't> {
         let mut call_args = vec![callee];
         call_args.extend(params.iter().cloned());
         let call = format!("await {}({})", offload.text, call_args.join(", "));
-        let line = if ends_function && has_return {
+        // An async generator cannot return a value: its `return`s in the region are bare, and
+        // the call ends the function anyway.
+        let line = if ends_function && has_return && !self.is_async_generator() {
             format!("return {call}")
         } else if returns.is_empty() {
             call
@@ -816,6 +818,12 @@ impl<'t> Extractor<'_, 't> {
             ],
             needs: offload.needs.clone(),
         })
+    }
+
+    /// Whether the function yields (outside nested functions): an async generator.
+    fn is_async_generator(&self) -> bool {
+        self.body()
+            .is_some_and(|b| descendants(b).iter().any(|n| n.kind() == "yield"))
     }
 
     /// The innermost `for`/`while` loop of the function that runs the region more than once.

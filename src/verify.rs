@@ -49,6 +49,8 @@ pub enum Refusal {
     Shadowed { name: String, function: String },
     #[error("line {line} would start with a form feed or a mix of tabs and spaces")]
     Indentation { line: usize },
+    #[error("an async generator would return a value")]
+    GeneratorReturn,
     #[error("{what} would nest deeper than CPython allows")]
     TooDeep { what: &'static str },
 }
@@ -65,6 +67,9 @@ pub fn gate(before: &str, before_tree: &Tree, after: &str) -> Result<Tree, Refus
     })?;
     check_indentation(before, before_tree, after, &after_tree)?;
     check_nesting(before_tree.root_node(), after_tree.root_node())?;
+    if generator_returns(after_tree.root_node()) > generator_returns(before_tree.root_node()) {
+        return Err(Refusal::GeneratorReturn);
+    }
     // Reads of the rewrite's module-level imports that a local hides, counted in both texts.
     let imported = module_imports(after_tree.root_node(), after);
     let old = NameFacts::of(before, before_tree.root_node(), &imported);
@@ -376,6 +381,39 @@ fn check_nesting(before: Node, after: Node) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// How many `return <value>` statements stand in async generators (a syntax error CPython
+/// reports and tree-sitter does not).
+fn generator_returns(root: Node) -> usize {
+    let mut count = 0;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+        if !crate::syntax::is_async_def(node) {
+            continue;
+        }
+        let Some(body) = node.child_by_field_name("body") else {
+            continue;
+        };
+        let (mut yields, mut returns) = (false, 0);
+        let mut inner = vec![body];
+        while let Some(n) = inner.pop() {
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "yield" => yields = true,
+                "return_statement" if n.named_child_count() > 0 => returns += 1,
+                _ => {}
+            }
+            let mut cursor = n.walk();
+            inner.extend(n.children(&mut cursor));
+        }
+        if yields {
+            count += returns;
+        }
+    }
+    count
+}
+
 /// The deepest nesting of indented blocks and of open brackets, in one walk.
 fn nesting(root: Node) -> (usize, usize) {
     let (mut blocks, mut brackets, mut max_blocks, mut max_brackets) = (0usize, 0usize, 0, 0);
@@ -604,6 +642,13 @@ mod tests {
             gate_of("x = 1\n", "x = (1,\n"),
             Err(Refusal::Unparsable { .. })
         ));
+    }
+
+    #[test]
+    fn refuses_a_value_returned_from_an_async_generator() {
+        let before = "async def f(p):\n    yield 1\n    g(p)\n";
+        let after = "async def f(p):\n    yield 1\n    return await t(g, p)\n";
+        assert_eq!(gate_of(before, after), Err(Refusal::GeneratorReturn));
     }
 
     #[test]

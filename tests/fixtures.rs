@@ -184,6 +184,7 @@ fixtures!(
     file_rebound,
     files_native,
     fs,
+    helper_async_generator,
     helper_global_names,
     helper_names,
     helper_params,
