@@ -654,6 +654,22 @@ impl<'t> Extractor<'_, 't> {
                 }
             }
         }
+        // Shared state read and written around a blocking call (`self.n += os.path.getsize(p)`):
+        // in a worker thread, tasks on the loop would run between the read and the write.
+        for s in &stmts {
+            for node in descendants(*s) {
+                if node.kind() == "expression_statement"
+                    && self.findings.iter().any(|f| within(*f, node))
+                    && let Some(target) =
+                        crate::plan::shared_target_read_first(self.resolver, node, self.function)
+                {
+                    return Some(format!(
+                        "it reads `{}` before a blocking call and writes it after: in a worker thread, other tasks could change it in between",
+                        text(target, self.src)
+                    ));
+                }
+            }
+        }
         // A name the function declares `global`/`nonlocal` would be a local of the helper:
         // its writes would be lost (or raise before the first one).
         for name in &bound_inside {

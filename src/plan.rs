@@ -432,7 +432,7 @@ fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
 
 /// The assignment target of an expression statement that is shared state read before the
 /// value is computed (`x += …` to a non-local, `self.n = self.n + …`).
-fn shared_target_read_first<'t>(
+pub(crate) fn shared_target_read_first<'t>(
     resolver: &Resolver<'t>,
     statement: Node<'t>,
     function: Node<'t>,
@@ -452,14 +452,23 @@ fn shared_target_read_first<'t>(
     if !shared {
         return None;
     }
+    // The state the target lives in: `TOTAL`, `self.n`, and for `self.cache[k]` also
+    // `self.cache` (read by `self.cache.get(k, 0)`).
+    let mut state: Vec<&str> = vec![text(target, src)];
+    if target.kind() == "subscript"
+        && let Some(value) = target.child_by_field_name("value")
+    {
+        state.push(text(value, src));
+    }
     let read_first = match expr.kind() {
         "augmented_assignment" => true,
         "assignment" => {
-            let wanted = text(target, src);
             let mut stack = vec![right];
             let mut found = false;
             while let Some(n) = stack.pop() {
-                if n.kind() == target.kind() && text(n, src) == wanted {
+                if matches!(n.kind(), "identifier" | "attribute" | "subscript")
+                    && state.contains(&text(n, src))
+                {
                     found = true;
                     break;
                 }
