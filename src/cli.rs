@@ -242,10 +242,14 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     } else {
         // Writing is done file by file; a failure becomes that file's error.
         results.par_iter_mut().for_each(|r| {
-            let failure = match &r.outcome {
-                Ok(Outcome {
-                    fixed: Some(fixed), ..
-                }) => write_atomic(Path::new(&r.display), &source_bytes(fixed), &fixed.bytes).err(),
+            let failure = match (&r.outcome, &r.path, &r.original) {
+                (
+                    Ok(Outcome {
+                        fixed: Some(fixed), ..
+                    }),
+                    Some(path),
+                    Some(original),
+                ) => write_atomic(path, original, &fixed.bytes).err(),
                 _ => None,
             };
             if let Some(e) = failure {
@@ -294,11 +298,6 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     }
     report_errors(&results);
     Ok(exit_code(&results, remaining > 0))
-}
-
-/// The bytes the file had when it was read (the engine keeps the decoded text).
-fn source_bytes(fixed: &crate::engine::Fixed) -> Vec<u8> {
-    crate::source::encode(&fixed.source, &fixed.source.text)
 }
 
 fn exit_code(results: &[FileResult], positive: bool) -> u8 {
@@ -380,6 +379,8 @@ fn collect(
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         return Ok(vec![FileResult {
             display: display_path(&name),
+            path: None,
+            original: None,
             outcome,
         }]);
     }
@@ -408,15 +409,21 @@ fn collect(
             .files
             .par_iter()
             .map(|path| {
-                let outcome = std::fs::read(path)
-                    .map_err(|e| format!("cannot read: {e}"))
-                    .and_then(|bytes| {
-                        let config = configs.for_file(path).map_err(|e| e.to_string())?;
-                        process(&bytes, &config.file_options(path), mode).map_err(|e| e.to_string())
-                    });
+                let mut original = None;
+                let outcome = read_regular(path).and_then(|bytes| {
+                    let config = configs.for_file(path).map_err(|e| e.to_string())?;
+                    let outcome = process(&bytes, &config.file_options(path), mode)
+                        .map_err(|e| e.to_string())?;
+                    if outcome.fixed.is_some() {
+                        original = Some(bytes);
+                    }
+                    Ok(outcome)
+                });
                 progress.inc(1);
                 FileResult {
                     display: display_path(path),
+                    path: Some(path.clone()),
+                    original,
                     outcome,
                 }
             })
@@ -426,10 +433,22 @@ fn collect(
     for (path, reason) in discovered.errors {
         results.push(FileResult {
             display: display_path(&path),
+            path: Some(path),
+            original: None,
             outcome: Err(reason),
         });
     }
     Ok(results)
+}
+
+/// The bytes of a regular file; anything else (a FIFO, a device) is refused before it is
+/// opened, since reading it could wait forever.
+fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file; skipped".to_string());
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 fn progress_bar(len: usize, quiet: bool) -> ProgressBar {

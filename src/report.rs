@@ -9,8 +9,13 @@ use crate::plan::FixKind;
 /// The result of one file.
 #[derive(Debug)]
 pub struct FileResult {
-    /// The path as shown: relative to the working directory, with `/` separators.
+    /// The path as shown: relative to the working directory, with `/` separators. For
+    /// messages only: writes go to `path`.
     pub display: String,
+    /// The path as discovered (`None` for standard input).
+    pub path: Option<std::path::PathBuf>,
+    /// The bytes read, kept for files that get a fix (the write checks them once more).
+    pub original: Option<Vec<u8>>,
     pub outcome: Result<Outcome, String>,
 }
 

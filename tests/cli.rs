@@ -126,6 +126,74 @@ fn fix_writes_through_a_symlink_named_on_the_command_line() {
     assert!(target.contains("await asyncio.sleep(1)"), "{target}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_on_the_command_line_is_refused_not_waited_on() {
+    let dir = tree(&[("a.py", BLOCKING)]);
+    let made = Process::new("mkfifo")
+        .arg(dir.path().join("pipe.py"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo is part of coreutils");
+    let out = unblock(dir.path())
+        .args(["fix", "pipe.py", "a.py"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pipe.py: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("a.py")).expect("read");
+    assert!(
+        fixed.contains("await asyncio.sleep(1)"),
+        "the other file is still fixed"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_writes_the_file_it_read_whatever_its_name_looks_like() {
+    // On Unix a backslash is part of a file name, not a separator: `a\b.py` is one file,
+    // and `a/b.py` another that must stay untouched.
+    let dir = tree(&[("a\\b.py", BLOCKING), ("a/b.py", BLOCKING)]);
+    let out = unblock(dir.path())
+        .args(["fix", "a\\b.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let named = std::fs::read_to_string(dir.path().join("a\\b.py")).expect("read");
+    assert!(named.contains("await asyncio.sleep(1)"), "{named}");
+    let other = std::fs::read_to_string(dir.path().join("a/b.py")).expect("read");
+    assert_eq!(other, BLOCKING, "a different file was written");
+    // `.//` names the folder, and its files are written where they are.
+    let out = unblock(dir.path())
+        .args(["fix", ".//"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let other = std::fs::read_to_string(dir.path().join("a/b.py")).expect("read");
+    assert!(other.contains("await asyncio.sleep(1)"), "{other}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_is_refused_and_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[("a.py", BLOCKING)]);
+    let path = dir.path().join("a.py");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let out = unblock(dir.path())
+        .args(["fix", "a.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), BLOCKING);
+}
+
 #[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";

@@ -65,6 +65,8 @@ fn run_fixture(path: &Path) -> String {
     }
     let results = vec![FileResult {
         display: name.clone(),
+        path: None,
+        original: None,
         outcome: Ok(checked),
     }];
     out.push_str(&summary(&results));
