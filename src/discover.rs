@@ -138,6 +138,13 @@ impl Walk {
         }
         out.files.sort();
         out.files.dedup();
+        // One file reached by two names (a link named beside its target, a file named beside
+        // its folder) is processed once: a second fix would find it changed by the first.
+        if paths.len() > 1 {
+            let mut seen = std::collections::HashSet::new();
+            out.files
+                .retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+        }
         out.errors.sort();
         out
     }

@@ -194,6 +194,22 @@ fn a_read_only_file_is_refused_and_left_as_it_was() {
     assert_eq!(std::fs::read_to_string(&path).expect("read"), BLOCKING);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_named_beside_its_target_is_fixed_once() {
+    let dir = tree(&[("a.py", BLOCKING)]);
+    std::os::unix::fs::symlink(dir.path().join("a.py"), dir.path().join("link.py"))
+        .expect("symlink");
+    let out = unblock(dir.path())
+        .args(["fix", "a.py", "link.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("changed while"), "{}", stderr(&out));
+    let fixed = std::fs::read_to_string(dir.path().join("a.py")).expect("read");
+    assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
+}
+
 #[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
