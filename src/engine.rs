@@ -11,6 +11,7 @@ use crate::catalog::Catalog;
 use crate::edits::{Fix, apply, splice};
 use crate::find::find;
 use crate::imports::{add_imports, remove_unused};
+use crate::newer_syntax::{blank_type_parameter_defaults, restore};
 use crate::plan::{FixKind, Planned, Runtime, Spelling, Strategy, plan};
 use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
@@ -100,11 +101,23 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         return Ok(Outcome::default());
     }
     let source = decode(bytes)?;
-    let tree = parse(&source.text).ok_or(FileError::NoParser)?;
+    let mut tree = parse(&source.text).ok_or(FileError::NoParser)?;
+    // Syntax newer than the grammar is blanked for the analysis (same offsets), and the
+    // rewrite carried back to the real text at the end.
+    let mut blanked: Option<Vec<(usize, usize)>> = None;
+    let mut analysis = source.clone();
     if let Some((line, column)) = first_error(&tree) {
-        return Err(FileError::Syntax { line, column });
+        let (text, ranges) = blank_type_parameter_defaults(&source.text)
+            .ok_or(FileError::Syntax { line, column })?;
+        let repaired = parse(&text).ok_or(FileError::NoParser)?;
+        if first_error(&repaired).is_some() {
+            return Err(FileError::Syntax { line, column });
+        }
+        tree = repaired;
+        analysis.text = text;
+        blanked = Some(ranges);
     }
-    let first = analyze(&source.text, &tree, options, &Refusals::new());
+    let first = analyze(&analysis.text, &tree, options, &Refusals::new());
     if first.fixes.is_empty() {
         return Ok(Outcome {
             remaining: first.reported.clone(),
@@ -114,15 +127,38 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     }
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
     // does with it (one source of truth), gate refusals included.
-    let run = fix_rounds(&source, &tree, first, options);
-    let labelled = analyze(&source.text, &tree, options, &run.refusals);
+    let run = fix_rounds(&analysis, &tree, first, options);
+    let labelled = analyze(&analysis.text, &tree, options, &run.refusals);
     let findings = agree(labelled.reported, &run.remaining, &run.later_kinds);
     let mut outcome = Outcome {
         findings,
         remaining: run.remaining,
         fixed: None,
     };
-    if mode == Mode::Check || run.text == source.text {
+    if run.text == analysis.text {
+        return Ok(outcome);
+    }
+    let after = match &blanked {
+        None => run.text,
+        Some(ranges) => match restore(&source.text, &analysis.text, ranges, &run.text) {
+            Some(text) => text,
+            None => {
+                // The rewrite would move a line holding syntax the parser does not know.
+                let why = "the rewrite would move a line with a type-parameter default, which the parser does not know yet";
+                for f in outcome
+                    .findings
+                    .iter_mut()
+                    .filter(|f| f.fix != FixKind::Manual)
+                {
+                    f.fix = FixKind::Manual;
+                    f.reason = Some(why.to_string());
+                }
+                outcome.remaining = outcome.findings.clone();
+                return Ok(outcome);
+            }
+        },
+    };
+    if mode == Mode::Check {
         return Ok(outcome);
     }
     let fixed_count = outcome
@@ -130,8 +166,8 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         .len()
         .saturating_sub(outcome.remaining.len());
     outcome.fixed = Some(Fixed {
-        bytes: encode(&source, &run.text),
-        after: run.text,
+        bytes: encode(&source, &after),
+        after,
         source,
         fixed: fixed_count,
     });

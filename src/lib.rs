@@ -2,7 +2,7 @@
 //! never stalls.
 //!
 //! The pipeline, one module per stage: [`discover`] files → [`source`] read/decode →
-//! [`syntax`] parse → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
+//! [`syntax`] parse (with [`newer_syntax`]) → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
 //! (with [`native_files`], [`native_http`], [`native_subprocess`] and [`extract`]) → [`edits`]
 //! apply (with [`imports`]) → [`verify`] →
 //! [`report`] / [`diff`] / [`write`](mod@write).
@@ -20,6 +20,7 @@ pub mod imports;
 pub mod native_files;
 pub mod native_http;
 pub mod native_subprocess;
+pub mod newer_syntax;
 pub mod plan;
 pub mod report;
 pub mod resolve;

@@ -211,6 +211,35 @@ fn a_link_named_beside_its_target_is_fixed_once() {
 }
 
 #[test]
+fn type_parameter_defaults_are_parsed_and_kept() {
+    // PEP 696 (Python 3.13): the grammar does not know `= default` in type parameters yet.
+    let src = "import time\nfrom typing import Any\n\n\nclass Entry[_DataT = Any]:\n    async def refresh(self):\n        time.sleep(1)\n\n\ndef first[T = int](xs: list[T]) -> T:\n    return xs[0]\n";
+    let dir = tree(&[("entry.py", src)]);
+    let check = unblock(dir.path())
+        .args(["check", "entry.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("entry.py:7:9: UNB100"),
+        "{}",
+        stdout(&check)
+    );
+    let fix = unblock(dir.path())
+        .args(["fix", "entry.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(fix.status.code(), Some(0), "{}", stderr(&fix));
+    let fixed = std::fs::read_to_string(dir.path().join("entry.py")).expect("read");
+    assert!(fixed.contains("class Entry[_DataT = Any]:"), "{fixed}");
+    assert!(
+        fixed.contains("def first[T = int](xs: list[T]) -> T:"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("        await asyncio.sleep(1)"), "{fixed}");
+}
+
+#[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
     let dir = tree(&[]);
