@@ -45,19 +45,21 @@ pub fn first_error(tree: &Tree) -> Option<(usize, usize)> {
     if !root.has_error() {
         return None;
     }
-    let mut cursor = root.walk();
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        if node.is_error() || node.is_missing() {
-            let p = node.start_position();
-            return Some((p.row + 1, p.column + 1));
-        }
-        if node.has_error() {
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
+    // Down the first erroneous child at each level, to the innermost error: an error node
+    // that spans half the file (tree-sitter's recovery) says little, the one inside it where
+    // parsing went wrong says where to look.
+    let mut node = root;
+    loop {
+        let mut cursor = node.walk();
+        let next = node
+            .children(&mut cursor)
+            .find(|c| c.is_error() || c.is_missing() || c.has_error());
+        match next {
+            Some(child) => node = child,
+            None => break,
         }
     }
-    let p = root.start_position();
+    let p = node.start_position();
     Some((p.row + 1, p.column + 1))
 }
 
@@ -348,3 +350,4 @@ mod tests {
         assert!(is_async_def(def));
     }
 }
+
