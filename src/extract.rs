@@ -47,6 +47,16 @@ const LOOP_AFFINE_METHODS: &[&str] = &[
     "notify_all",
 ];
 
+/// Calls that read the exception being handled: it belongs to the thread handling it, so in a
+/// worker thread they would see none (`logger.exception(...)` too, by its method name).
+const HANDLED_EXCEPTION_CALLS: &[&str] = &[
+    "traceback.print_exc",
+    "traceback.format_exc",
+    "sys.exc_info",
+    "sys.exception",
+    "logging.exception",
+];
+
 /// Calls that are fine to move to a worker thread along with the blocking ones.
 const SAFE_BUILTINS: &[&str] = &[
     "abs",
@@ -421,10 +431,8 @@ impl<'t> Extractor<'_, 't> {
         if span.statements().into_iter().any(has_async_parts) {
             return Err("the block awaits or yields".to_string());
         }
-        if let Some(call) = self.loop_bound_call(&span) {
-            return Err(format!(
-                "the block calls `{call}`, which belongs to the event loop"
-            ));
+        if let Some(why) = self.loop_bound_call(&span) {
+            return Err(why);
         }
         loop {
             span = self.grow_over_blocking(span);
@@ -594,26 +602,39 @@ impl<'t> Extractor<'_, 't> {
         })
     }
 
-    /// A call in the region that is tied to the event loop, if any.
+    /// Why a call in the region must stay on the event loop's thread (it is tied to the loop,
+    /// or reads the exception being handled), if one must.
     fn loop_bound_call(&self, span: &Span<'t>) -> Option<String> {
         for s in span.statements() {
             for call in calls_in(s) {
                 let Some(callee) = call.child_by_field_name("function") else {
                     continue;
                 };
-                let tied = match self.resolver.qualified_name(callee) {
+                let method = callee
+                    .child_by_field_name("attribute")
+                    .filter(|_| callee.kind() == "attribute")
+                    .map(|a| text(a, self.src));
+                let qualified = self.resolver.qualified_name(callee);
+                let name = text(callee, self.src);
+                let reads_exception = method == Some("exception")
+                    || qualified
+                        .as_deref()
+                        .is_some_and(|q| HANDLED_EXCEPTION_CALLS.contains(&q));
+                if reads_exception {
+                    return Some(format!(
+                        "the block calls `{name}`, which reads the exception being handled: a worker thread has none"
+                    ));
+                }
+                let tied = match qualified {
                     Some(q) => ["asyncio.", "anyio.", "trio."]
                         .iter()
                         .any(|p| q.starts_with(p)),
-                    None => {
-                        callee.kind() == "attribute"
-                            && callee
-                                .child_by_field_name("attribute")
-                                .is_some_and(|a| LOOP_AFFINE_METHODS.contains(&text(a, self.src)))
-                    }
+                    None => method.is_some_and(|m| LOOP_AFFINE_METHODS.contains(&m)),
                 };
                 if tied {
-                    return Some(text(callee, self.src).to_string());
+                    return Some(format!(
+                        "the block calls `{name}`, which belongs to the event loop"
+                    ));
                 }
             }
         }
@@ -626,10 +647,8 @@ impl<'t> Extractor<'_, 't> {
         if stmts.iter().any(|s| has_async_parts(*s)) {
             return Some("the block awaits or yields".to_string());
         }
-        if let Some(call) = self.loop_bound_call(span) {
-            return Some(format!(
-                "the block calls `{call}`, which belongs to the event loop"
-            ));
+        if let Some(why) = self.loop_bound_call(span) {
+            return Some(why);
         }
         // A thread-bound value (a sqlite3 connection) must be made inside the region.
         let mut bound_inside: HashSet<String> = HashSet::new();
@@ -649,6 +668,31 @@ impl<'t> Extractor<'_, 't> {
                 {
                     return Some(format!(
                         "`{}` was made outside the block, in another thread",
+                        text(node, self.src)
+                    ));
+                }
+            }
+        }
+        for s in &stmts {
+            for node in descendants(*s) {
+                if node.kind() == "raise_statement" && node.named_child_count() == 0 {
+                    return Some(
+                        "a bare `raise` re-raises the exception being handled, which a worker thread does not have"
+                            .to_string(),
+                    );
+                }
+                // A module-level dict, list or set: other tasks may change it while the helper
+                // iterates or serializes it in its thread.
+                if node.kind() == "identifier"
+                    && !is_binding_target(node)
+                    && self.resolver.is_module_level(text(node, self.src), node)
+                    && self
+                        .resolver
+                        .module_value(text(node, self.src))
+                        .is_some_and(|v| is_mutable_container(v, self.src))
+                {
+                    return Some(format!(
+                        "it reads the module's mutable `{}`, which other tasks may change while a worker thread uses it",
                         text(node, self.src)
                     ));
                 }
@@ -796,7 +840,7 @@ impl<'t> Extractor<'_, 't> {
                 .iter()
                 .any(|n| n.kind() == "return_statement")
         });
-        if !returns.is_empty() && !ends_function {
+        if !returns.is_empty() && !(ends_function && has_return) {
             helper.push_str(&format!(
                 "{helper_indent}return {}{newline}",
                 returns.join(", ")
@@ -817,7 +861,7 @@ impl<'t> Extractor<'_, 't> {
         // the call ends the function anyway.
         let line = if ends_function && has_return && !self.is_async_generator() {
             format!("return {call}")
-        } else if returns.is_empty() {
+        } else if returns.is_empty() || (ends_function && has_return) {
             call
         } else {
             format!("{} = {call}", returns.join(", "))
@@ -840,6 +884,25 @@ impl<'t> Extractor<'_, 't> {
     fn is_async_generator(&self) -> bool {
         self.body()
             .is_some_and(|b| descendants(b).iter().any(|n| n.kind() == "yield"))
+    }
+
+    /// Whether a statement after the region, in its block, binds `name` on every path before
+    /// `read` runs (`with open(q) as f:` around it, `f = …` above it): the read sees that value,
+    /// not the region's.
+    fn rebound_before(&self, name: &str, read: Node<'t>, span: Span<'t>) -> bool {
+        statements(span.block)
+            .into_iter()
+            .skip(span.last + 1)
+            .filter(|s| s.start_byte() <= read.start_byte())
+            .any(|s| {
+                if !definitely_bound(s, self.src).contains(name) {
+                    return false;
+                }
+                let in_with_body = s.kind() == "with_statement"
+                    && s.child_by_field_name("body")
+                        .is_some_and(|b| within(read, b));
+                in_with_body || read.start_byte() >= s.end_byte()
+            })
     }
 
     /// The innermost `for`/`while` loop of the function that runs the region more than once.
@@ -1030,9 +1093,18 @@ impl<'t> Extractor<'_, 't> {
         let signature = self.parameter_names();
         params.sort_by_key(|p| signature.iter().position(|s| s == p).unwrap_or(usize::MAX));
 
+        // Read after the region: later in the text, anywhere in a loop around it (the next
+        // turn), or in a nested function (it may run later). Reads before it cannot see what
+        // it sets.
+        let around = self.loop_around(span);
         let mut read_outside: HashSet<String> = HashSet::new();
         for (name, node) in identifiers(body, self.src) {
-            if !span.contains(node) && !is_binding_target(node) {
+            if span.contains(node) || is_binding_target(node) {
+                continue;
+            }
+            let nested = crate::find::in_nested_scope(node, self.function);
+            let after = node.start_byte() >= span.end() && !self.rebound_before(&name, node, span);
+            if after || nested || around.is_some_and(|l| within(node, l)) {
                 read_outside.insert(name);
             }
         }
@@ -1212,6 +1284,37 @@ fn unsettled_reads_in<'t>(
             }
         }
         _ => push(reads(node, src), settled),
+    }
+}
+
+/// A dict, list or set display or comprehension, or a call making one (`dict()`,
+/// `collections.defaultdict(list)`, …).
+fn is_mutable_container(value: Node, src: &str) -> bool {
+    const MAKERS: &[&str] = &[
+        "dict",
+        "list",
+        "set",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+    ];
+    match value.kind() {
+        "dictionary"
+        | "list"
+        | "set"
+        | "dictionary_comprehension"
+        | "list_comprehension"
+        | "set_comprehension" => true,
+        "call" => value.child_by_field_name("function").is_some_and(|f| {
+            let name = match f.kind() {
+                "attribute" => f.child_by_field_name("attribute"),
+                "identifier" => Some(f),
+                _ => None,
+            };
+            name.is_some_and(|n| MAKERS.contains(&text(n, src)))
+        }),
+        _ => false,
     }
 }
 

@@ -609,6 +609,14 @@ impl<'a> Resolver<'a> {
         matches!(self.lookup(name, at), Lookup::Bound { scope, .. } if scope == self.root.id())
     }
 
+    /// The value a module-level name is bound to, when one assignment binds it.
+    pub fn module_value(&self, name: &str) -> Option<Node<'a>> {
+        match self.scope_info(self.root).sites.get(name)?.as_slice() {
+            [Site::Value(value)] => Some(*value),
+            _ => None,
+        }
+    }
+
     /// Whether the module binds `alias` by importing `module` (`import asyncio as _asyncio`).
     pub fn imports_as(&self, module: &str, alias: &str) -> bool {
         self.scope_info(self.root)

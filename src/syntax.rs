@@ -350,4 +350,3 @@ mod tests {
         assert!(is_async_def(def));
     }
 }
-

@@ -192,6 +192,7 @@ fixtures!(
     helper_params,
     helper_refused,
     helper_regions,
+    helper_thread_context,
     http,
     http_native,
     imports_alias,
