@@ -840,7 +840,9 @@ impl<'t> Extractor<'_, 't> {
                 .iter()
                 .any(|n| n.kind() == "return_statement")
         });
-        if !returns.is_empty() && !(ends_function && has_return) {
+        // A `return` that ends the function returns the helper's value itself.
+        let returned_by_call = ends_function && has_return;
+        if !returns.is_empty() && !returned_by_call {
             helper.push_str(&format!(
                 "{helper_indent}return {}{newline}",
                 returns.join(", ")
