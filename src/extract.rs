@@ -1497,6 +1497,13 @@ fn reindent(
             out.push_str(newline);
             continue;
         }
+        // CPython restarts the column count at a form feed: what follows the last one is
+        // the indentation that counts.
+        let indent_len = content.len() - content.trim_start_matches([' ', '\t', '\x0c']).len();
+        let content = match content[..indent_len].rfind('\x0c') {
+            Some(at) => &content[at + 1..],
+            None => content,
+        };
         match content.strip_prefix(base) {
             Some(rest) => {
                 out.push_str(indent);

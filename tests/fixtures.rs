@@ -185,6 +185,7 @@ fixtures!(
     file_io,
     file_rebound,
     files_native,
+    form_feed,
     fs,
     helper_async_generator,
     helper_global_names,
