@@ -240,6 +240,20 @@ fn type_parameter_defaults_are_parsed_and_kept() {
 }
 
 #[test]
+fn fix_from_stdin_with_an_error_prints_the_input_unchanged() {
+    let dir = tree(&[]);
+    let broken = "async def f(:\n    time.sleep(1)\n";
+    let out = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(broken)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), broken, "editors replace the buffer with what is printed");
+    assert!(stderr(&out).contains("syntax error at line 1"), "{}", stderr(&out));
+}
+
+#[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
     let dir = tree(&[]);
