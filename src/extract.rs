@@ -1224,19 +1224,23 @@ fn unsettled_reads_in<'t>(
             }
         }
     };
-    match node.kind() {
-        "with_statement"
-        | "for_statement"
-        | "while_statement"
-        | "if_statement"
-        | "try_statement"
-        | "elif_clause"
-        | "else_clause"
-        | "except_clause"
-        | "except_group_clause"
-        | "finally_clause"
-        | "with_clause"
-        | "with_item" => {
+    /// The parts of compound statements that hold a header and (or) a block.
+    const CLAUSES: &[&str] = &[
+        "elif_clause",
+        "else_clause",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+        "with_clause",
+        "with_item",
+    ];
+    let kind = node.kind();
+    let compound = matches!(
+        kind,
+        "with_statement" | "for_statement" | "while_statement" | "if_statement" | "try_statement"
+    );
+    match kind {
+        _ if compound || CLAUSES.contains(&kind) => {
             // Headers first (their targets bind for what follows), then each block with what
             // is settled by then.
             let mut inner = settled.clone();
@@ -1247,13 +1251,7 @@ fn unsettled_reads_in<'t>(
                         unsettled_reads(&statements(child), &inner, src, &mut out_block);
                         push(out_block, &HashSet::new());
                     }
-                    "elif_clause"
-                    | "else_clause"
-                    | "except_clause"
-                    | "except_group_clause"
-                    | "finally_clause"
-                    | "with_clause"
-                    | "with_item" => {
+                    k if CLAUSES.contains(&k) => {
                         let mut out_clause = Vec::new();
                         unsettled_reads_in(child, &inner, src, &mut out_clause);
                         push(out_clause, &HashSet::new());
