@@ -242,9 +242,9 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
                     };
                     for (i, why) in culprits {
                         dropped.push(i);
-                        for r in current.covered_by(i) {
+                        for (r, call_text) in current.covered_by(i) {
                             run.refusals.insert(
-                                (label_key(r), current.node_text(r)),
+                                (label_key(r), call_text.to_string()),
                                 format!("the rewrite failed verification: {why}"),
                             );
                         }
@@ -258,7 +258,7 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
         if round > 0 {
             for &i in &applied {
                 run.later_kinds
-                    .extend(current.covered_by(i).map(|r| (label_key(r), r.fix)));
+                    .extend(current.covered_by(i).map(|(r, _)| (label_key(r), r.fix)));
             }
         }
         run.text = text;
@@ -372,21 +372,14 @@ struct Analysis {
 }
 
 impl Analysis {
-    /// The findings fix `index` covers.
-    fn covered_by(&self, index: usize) -> impl Iterator<Item = &Reported> {
+    /// The findings fix `index` covers, each with the text of its call.
+    fn covered_by(&self, index: usize) -> impl Iterator<Item = (&Reported, &str)> {
         self.reported
             .iter()
+            .zip(&self.node_texts)
             .zip(&self.fix_of)
             .filter(move |(_, f)| **f == Some(index))
-            .map(|(r, _)| r)
-    }
-
-    fn node_text(&self, r: &Reported) -> String {
-        self.reported
-            .iter()
-            .position(|o| std::ptr::eq(o, r))
-            .and_then(|i| self.node_texts.get(i).cloned())
-            .unwrap_or_default()
+            .map(|((r, t), _)| (r, t.as_str()))
     }
 }
 
