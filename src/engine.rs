@@ -17,7 +17,7 @@ use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::suppress::Suppressions;
 use crate::syntax::{first_error, parse};
-use crate::verify::{Refusal, VerifyError, gate, verify};
+use crate::verify::{Refusal, gate, verify};
 
 /// Rounds of fixing before giving up on reaching a fixed point.
 const MAX_ROUNDS: usize = 12;
@@ -49,10 +49,10 @@ pub enum FileError {
         "syntax error at line {line}, column {column} (or syntax newer than the parser knows): the file is skipped"
     )]
     Syntax { line: usize, column: usize },
-    #[error("{0}")]
-    Verify(#[from] VerifyError),
     #[error("the parser could not run")]
     NoParser,
+    #[error("its {0} text does not encode back to the same bytes, so it is not rewritten")]
+    NotRoundTrip(String),
 }
 
 /// One finding, ready to print.
@@ -160,6 +160,11 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     };
     if mode == Mode::Check {
         return Ok(outcome);
+    }
+    // Every byte the fix does not change must be written back as it was: an encoding that
+    // does not round-trip this file is not rewritten.
+    if encode(&source, &source.text) != bytes {
+        return Err(FileError::NotRoundTrip(source.encoding.name()));
     }
     let fixed_count = outcome
         .findings

@@ -21,6 +21,8 @@ pub enum TextEncoding {
     /// ISO-8859-1, decoded byte for byte (Python's `latin-1`).
     Latin1,
     Other(&'static Encoding),
+    /// An OEM (DOS) code page: `cp437`, `cp850`, …
+    Oem(u16),
 }
 
 impl TextEncoding {
@@ -29,6 +31,7 @@ impl TextEncoding {
             TextEncoding::Utf8 => "utf-8".to_string(),
             TextEncoding::Latin1 => "latin-1".to_string(),
             TextEncoding::Other(e) => e.name().to_ascii_lowercase(),
+            TextEncoding::Oem(page) => format!("cp{page}"),
         }
     }
 }
@@ -75,6 +78,13 @@ pub fn decode(bytes: &[u8]) -> Result<Source, DecodeError> {
             }
         },
         TextEncoding::Latin1 => body.iter().map(|&b| char::from(b)).collect(),
+        TextEncoding::Oem(page) => oem_cp::code_table::DECODING_TABLE_CP_MAP
+            .get(page)
+            .and_then(|table| table.decode_string_checked(body))
+            .ok_or_else(|| DecodeError::Undecodable {
+                encoding: format!("cp{page}"),
+                offset: 0,
+            })?,
         TextEncoding::Other(enc) => {
             let (text, had_errors) = enc.decode_without_bom_handling(body);
             if had_errors {
@@ -122,6 +132,11 @@ pub fn encode(source: &Source, text: &str) -> Vec<u8> {
                 .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')),
         ),
         TextEncoding::Other(enc) => out.extend_from_slice(&enc.encode(text).0),
+        TextEncoding::Oem(page) => {
+            if let Some(table) = oem_cp::code_table::ENCODING_TABLE_CP_MAP.get(page) {
+                out.extend(oem_cp::encode_string_lossy(text, table));
+            }
+        }
     }
     out
 }
@@ -159,30 +174,317 @@ fn coding_declaration(body: &[u8]) -> Option<String> {
     None
 }
 
+/// The decoder for a PEP 263 coding declaration, by the names CPython accepts: its codec names
+/// and their aliases, normalized the way `encodings.normalize_encoding` does (runs of other
+/// characters than letters, digits and `.` become `_`, lower case).
 fn encoding_for(label: &str) -> Result<TextEncoding, DecodeError> {
-    let normalized = label.to_ascii_lowercase().replace('_', "-");
-    match normalized.as_str() {
-        "utf-8" | "utf8" | "utf-8-sig" | "u8" => return Ok(TextEncoding::Utf8),
-        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "iso-latin-1" | "8859"
-        | "cp819" => {
-            return Ok(TextEncoding::Latin1);
+    let mut normalized = String::with_capacity(label.len());
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            normalized.push(c.to_ascii_lowercase());
+        } else if !normalized.ends_with('_') {
+            normalized.push('_');
         }
-        "ascii" | "us-ascii" => return Ok(TextEncoding::Utf8),
-        _ => {}
     }
-    let lookup = normalized
-        .strip_prefix("cp")
-        .map_or(normalized.clone(), |n| {
-            if n.chars().all(|c| c.is_ascii_digit()) {
-                format!("windows-{n}")
-            } else {
-                normalized.clone()
-            }
-        });
-    Encoding::for_label(lookup.as_bytes())
-        .map(TextEncoding::Other)
-        .ok_or_else(|| DecodeError::UnknownEncoding(label.to_string()))
+    let normalized = normalized.trim_matches('_');
+    // The tokenizer's own spellings: `utf-8-…` is UTF-8, `latin-1-…` / `iso-8859-1-…` Latin-1.
+    let key = if normalized.starts_with("utf_8") {
+        "utf_8"
+    } else if ["latin_1", "iso_8859_1", "iso_latin_1"]
+        .iter()
+        .any(|p| normalized.starts_with(p))
+    {
+        "latin_1"
+    } else {
+        normalized
+    };
+    let unknown = || DecodeError::UnknownEncoding(label.to_string());
+    let index = CODECS
+        .binary_search_by(|(name, _)| name.cmp(&key))
+        .map_err(|_| unknown())?;
+    match CODECS[index].1 {
+        "utf-8" => Ok(TextEncoding::Utf8),
+        "latin-1" => Ok(TextEncoding::Latin1),
+        decoder => match decoder.strip_prefix("oem:") {
+            Some(page) => page.parse().map(TextEncoding::Oem).map_err(|_| unknown()),
+            None => Encoding::for_label(decoder.as_bytes())
+                .map(TextEncoding::Other)
+                .ok_or_else(unknown),
+        },
+    }
 }
+
+/// Python's codec names and aliases (normalized as `encodings.normalize_encoding` does, lower
+/// case), with the decoder used for each: a WHATWG label for `encoding_rs`, `oem:N` for an
+/// OEM code page, or `utf-8` / `latin-1`. Sorted, for the binary search.
+const CODECS: &[(&str, &str)] = &[
+    ("1250", "windows-1250"),
+    ("1251", "windows-1251"),
+    ("1252", "windows-1252"),
+    ("1253", "windows-1253"),
+    ("1254", "windows-1254"),
+    ("1255", "windows-1255"),
+    ("1256", "windows-1256"),
+    ("1257", "windows-1257"),
+    ("1258", "windows-1258"),
+    ("437", "oem:437"),
+    ("646", "utf-8"),
+    ("775", "oem:775"),
+    ("850", "oem:850"),
+    ("852", "oem:852"),
+    ("855", "oem:855"),
+    ("857", "oem:857"),
+    ("858", "oem:858"),
+    ("860", "oem:860"),
+    ("861", "oem:861"),
+    ("862", "oem:862"),
+    ("863", "oem:863"),
+    ("864", "oem:864"),
+    ("865", "oem:865"),
+    ("866", "ibm866"),
+    ("869", "oem:869"),
+    ("8859", "latin-1"),
+    ("932", "shift_jis"),
+    ("936", "gbk"),
+    ("949", "euc-kr"),
+    ("950", "big5"),
+    ("ansi_x3.4_1968", "utf-8"),
+    ("ansi_x3.4_1986", "utf-8"),
+    ("ansi_x3_4_1968", "utf-8"),
+    ("arabic", "iso-8859-6"),
+    ("ascii", "utf-8"),
+    ("asmo_708", "iso-8859-6"),
+    ("big5", "big5"),
+    ("big5_tw", "big5"),
+    ("chinese", "gbk"),
+    ("cp1250", "windows-1250"),
+    ("cp1251", "windows-1251"),
+    ("cp1252", "windows-1252"),
+    ("cp1253", "windows-1253"),
+    ("cp1254", "windows-1254"),
+    ("cp1255", "windows-1255"),
+    ("cp1256", "windows-1256"),
+    ("cp1257", "windows-1257"),
+    ("cp1258", "windows-1258"),
+    ("cp367", "utf-8"),
+    ("cp437", "oem:437"),
+    ("cp65001", "utf-8"),
+    ("cp720", "oem:720"),
+    ("cp737", "oem:737"),
+    ("cp775", "oem:775"),
+    ("cp819", "latin-1"),
+    ("cp850", "oem:850"),
+    ("cp852", "oem:852"),
+    ("cp855", "oem:855"),
+    ("cp857", "oem:857"),
+    ("cp858", "oem:858"),
+    ("cp860", "oem:860"),
+    ("cp861", "oem:861"),
+    ("cp862", "oem:862"),
+    ("cp863", "oem:863"),
+    ("cp864", "oem:864"),
+    ("cp865", "oem:865"),
+    ("cp866", "ibm866"),
+    ("cp869", "oem:869"),
+    ("cp874", "windows-874"),
+    ("cp932", "shift_jis"),
+    ("cp936", "gbk"),
+    ("cp949", "euc-kr"),
+    ("cp950", "big5"),
+    ("cp_gr", "oem:869"),
+    ("cp_is", "oem:861"),
+    ("csascii", "utf-8"),
+    ("csbig5", "big5"),
+    ("csibm855", "oem:855"),
+    ("csibm857", "oem:857"),
+    ("csibm858", "oem:858"),
+    ("csibm860", "oem:860"),
+    ("csibm861", "oem:861"),
+    ("csibm863", "oem:863"),
+    ("csibm864", "oem:864"),
+    ("csibm865", "oem:865"),
+    ("csibm866", "ibm866"),
+    ("csibm869", "oem:869"),
+    ("csiso2022jp", "iso-2022-jp"),
+    ("csiso58gb231280", "gbk"),
+    ("csisolatin1", "latin-1"),
+    ("csisolatin2", "iso-8859-2"),
+    ("csisolatin3", "iso-8859-3"),
+    ("csisolatin4", "iso-8859-4"),
+    ("csisolatin6", "iso-8859-10"),
+    ("csisolatinarabic", "iso-8859-6"),
+    ("csisolatincyrillic", "iso-8859-5"),
+    ("csisolatingreek", "iso-8859-7"),
+    ("csisolatinhebrew", "iso-8859-8"),
+    ("cskoi8r", "koi8-r"),
+    ("cspc775baltic", "oem:775"),
+    ("cspc850multilingual", "oem:850"),
+    ("cspc862latinhebrew", "oem:862"),
+    ("cspc8codepage437", "oem:437"),
+    ("cspcp852", "oem:852"),
+    ("csshiftjis", "shift_jis"),
+    ("cyrillic", "iso-8859-5"),
+    ("ecma_114", "iso-8859-6"),
+    ("ecma_118", "iso-8859-7"),
+    ("elot_928", "iso-8859-7"),
+    ("euc_cn", "gbk"),
+    ("euc_jp", "euc-jp"),
+    ("euc_kr", "euc-kr"),
+    ("euccn", "gbk"),
+    ("eucgb2312_cn", "gbk"),
+    ("eucjp", "euc-jp"),
+    ("euckr", "euc-kr"),
+    ("gb18030", "gb18030"),
+    ("gb18030_2000", "gb18030"),
+    ("gb2312", "gbk"),
+    ("gb2312_1980", "gbk"),
+    ("gb2312_80", "gbk"),
+    ("gbk", "gbk"),
+    ("greek", "iso-8859-7"),
+    ("greek8", "iso-8859-7"),
+    ("hebrew", "iso-8859-8"),
+    ("ibm367", "utf-8"),
+    ("ibm437", "oem:437"),
+    ("ibm775", "oem:775"),
+    ("ibm819", "latin-1"),
+    ("ibm850", "oem:850"),
+    ("ibm852", "oem:852"),
+    ("ibm855", "oem:855"),
+    ("ibm857", "oem:857"),
+    ("ibm858", "oem:858"),
+    ("ibm860", "oem:860"),
+    ("ibm861", "oem:861"),
+    ("ibm862", "oem:862"),
+    ("ibm863", "oem:863"),
+    ("ibm864", "oem:864"),
+    ("ibm865", "oem:865"),
+    ("ibm866", "ibm866"),
+    ("ibm869", "oem:869"),
+    ("iso2022_jp", "iso-2022-jp"),
+    ("iso2022jp", "iso-2022-jp"),
+    ("iso646_us", "utf-8"),
+    ("iso8859", "latin-1"),
+    ("iso8859_1", "latin-1"),
+    ("iso8859_10", "iso-8859-10"),
+    ("iso8859_13", "iso-8859-13"),
+    ("iso8859_14", "iso-8859-14"),
+    ("iso8859_15", "iso-8859-15"),
+    ("iso8859_16", "iso-8859-16"),
+    ("iso8859_2", "iso-8859-2"),
+    ("iso8859_3", "iso-8859-3"),
+    ("iso8859_4", "iso-8859-4"),
+    ("iso8859_5", "iso-8859-5"),
+    ("iso8859_6", "iso-8859-6"),
+    ("iso8859_7", "iso-8859-7"),
+    ("iso8859_8", "iso-8859-8"),
+    ("iso_2022_jp", "iso-2022-jp"),
+    ("iso_646.irv_1991", "utf-8"),
+    ("iso_8859_1", "latin-1"),
+    ("iso_8859_10", "iso-8859-10"),
+    ("iso_8859_10_1992", "iso-8859-10"),
+    ("iso_8859_13", "iso-8859-13"),
+    ("iso_8859_14", "iso-8859-14"),
+    ("iso_8859_14_1998", "iso-8859-14"),
+    ("iso_8859_15", "iso-8859-15"),
+    ("iso_8859_16", "iso-8859-16"),
+    ("iso_8859_16_2001", "iso-8859-16"),
+    ("iso_8859_1_1987", "latin-1"),
+    ("iso_8859_2", "iso-8859-2"),
+    ("iso_8859_2_1987", "iso-8859-2"),
+    ("iso_8859_3", "iso-8859-3"),
+    ("iso_8859_3_1988", "iso-8859-3"),
+    ("iso_8859_4", "iso-8859-4"),
+    ("iso_8859_4_1988", "iso-8859-4"),
+    ("iso_8859_5", "iso-8859-5"),
+    ("iso_8859_5_1988", "iso-8859-5"),
+    ("iso_8859_6", "iso-8859-6"),
+    ("iso_8859_6_1987", "iso-8859-6"),
+    ("iso_8859_7", "iso-8859-7"),
+    ("iso_8859_7_1987", "iso-8859-7"),
+    ("iso_8859_8", "iso-8859-8"),
+    ("iso_8859_8_1988", "iso-8859-8"),
+    ("iso_celtic", "iso-8859-14"),
+    ("iso_ir_100", "latin-1"),
+    ("iso_ir_101", "iso-8859-2"),
+    ("iso_ir_109", "iso-8859-3"),
+    ("iso_ir_110", "iso-8859-4"),
+    ("iso_ir_126", "iso-8859-7"),
+    ("iso_ir_127", "iso-8859-6"),
+    ("iso_ir_138", "iso-8859-8"),
+    ("iso_ir_144", "iso-8859-5"),
+    ("iso_ir_157", "iso-8859-10"),
+    ("iso_ir_199", "iso-8859-14"),
+    ("iso_ir_226", "iso-8859-16"),
+    ("iso_ir_58", "gbk"),
+    ("iso_ir_6", "utf-8"),
+    ("koi8_r", "koi8-r"),
+    ("koi8_u", "koi8-u"),
+    ("korean", "euc-kr"),
+    ("ks_c_5601", "euc-kr"),
+    ("ks_c_5601_1987", "euc-kr"),
+    ("ks_x_1001", "euc-kr"),
+    ("ksc5601", "euc-kr"),
+    ("ksx1001", "euc-kr"),
+    ("l1", "latin-1"),
+    ("l10", "iso-8859-16"),
+    ("l2", "iso-8859-2"),
+    ("l3", "iso-8859-3"),
+    ("l4", "iso-8859-4"),
+    ("l6", "iso-8859-10"),
+    ("l7", "iso-8859-13"),
+    ("l8", "iso-8859-14"),
+    ("l9", "iso-8859-15"),
+    ("latin", "latin-1"),
+    ("latin1", "latin-1"),
+    ("latin10", "iso-8859-16"),
+    ("latin2", "iso-8859-2"),
+    ("latin3", "iso-8859-3"),
+    ("latin4", "iso-8859-4"),
+    ("latin6", "iso-8859-10"),
+    ("latin7", "iso-8859-13"),
+    ("latin8", "iso-8859-14"),
+    ("latin9", "iso-8859-15"),
+    ("latin_1", "latin-1"),
+    ("mac_cyrillic", "x-mac-cyrillic"),
+    ("mac_roman", "macintosh"),
+    ("maccyrillic", "x-mac-cyrillic"),
+    ("macintosh", "macintosh"),
+    ("macroman", "macintosh"),
+    ("ms932", "shift_jis"),
+    ("ms936", "gbk"),
+    ("ms949", "euc-kr"),
+    ("ms950", "big5"),
+    ("ms_kanji", "shift_jis"),
+    ("mskanji", "shift_jis"),
+    ("s_jis", "shift_jis"),
+    ("shift_jis", "shift_jis"),
+    ("shiftjis", "shift_jis"),
+    ("sjis", "shift_jis"),
+    ("u8", "utf-8"),
+    ("u_jis", "euc-jp"),
+    ("uhc", "euc-kr"),
+    ("ujis", "euc-jp"),
+    ("us", "utf-8"),
+    ("us_ascii", "utf-8"),
+    ("utf", "utf-8"),
+    ("utf8", "utf-8"),
+    ("utf8_ucs2", "utf-8"),
+    ("utf8_ucs4", "utf-8"),
+    ("utf_8", "utf-8"),
+    ("windows_1250", "windows-1250"),
+    ("windows_1251", "windows-1251"),
+    ("windows_1252", "windows-1252"),
+    ("windows_1253", "windows-1253"),
+    ("windows_1254", "windows-1254"),
+    ("windows_1255", "windows-1255"),
+    ("windows_1256", "windows-1256"),
+    ("windows_1257", "windows-1257"),
+    ("windows_1258", "windows-1258"),
+    ("x_mac_japanese", "shift_jis"),
+    ("x_mac_korean", "euc-kr"),
+    ("x_mac_simp_chinese", "gbk"),
+    ("x_mac_trad_chinese", "big5"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -231,6 +533,53 @@ mod tests {
     fn unknown_declared_encoding_is_an_error() {
         let err = decode(b"# coding: klingon\nx = 1\n").expect_err("fails");
         assert_eq!(err, DecodeError::UnknownEncoding("klingon".to_string()));
+    }
+
+    #[test]
+    fn codecs_are_sorted_and_resolve() {
+        assert!(CODECS.windows(2).all(|w| w[0].0 < w[1].0));
+        for (name, _) in CODECS {
+            assert!(encoding_for(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn python_codec_names_and_aliases_decode() {
+        for (label, bytes, text) in [
+            (
+                "cp437",
+                b"# coding: cp437\nx = '\x82'\n".as_slice(),
+                "\u{e9}",
+            ),
+            (
+                "cp932",
+                b"# coding: cp932\nx = '\x82\xa0'\n".as_slice(),
+                "\u{3042}",
+            ),
+            (
+                "ms932",
+                b"# -*- coding: MS932 -*-\nx = '\x82\xa0'\n".as_slice(),
+                "\u{3042}",
+            ),
+            (
+                "latin-1",
+                b"# coding=Latin-1\nx = '\xe9'\n".as_slice(),
+                "\u{e9}",
+            ),
+            (
+                "euc_jp",
+                b"# coding: euc_jp\nx = '\xa4\xa2'\n".as_slice(),
+                "\u{3042}",
+            ),
+        ] {
+            let src = decode(bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert!(src.text.contains(text), "{label}: {}", src.text);
+            assert_eq!(
+                encode(&src, &src.text),
+                bytes.to_vec(),
+                "{label} round-trips"
+            );
+        }
     }
 
     #[test]
