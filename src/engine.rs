@@ -101,14 +101,22 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         return Ok(Outcome::default());
     }
     let source = decode(bytes)?;
-    let mut tree = parse(&source.text).ok_or(FileError::NoParser)?;
+    // Old Mac line endings (a lone `\r`, which Python reads as a newline) are analysed as `\n`
+    // (one byte for one) and written back as they were.
+    let cr_only = source.text.contains('\r') && !source.text.contains('\n');
+    let mut analysis = source.clone();
+    if cr_only {
+        analysis.text = source.text.replace('\r', "\n");
+        analysis.newline = "\n";
+    }
+    let base = analysis.text.clone();
+    let mut tree = parse(&analysis.text).ok_or(FileError::NoParser)?;
     // Syntax newer than the grammar is blanked for the analysis (same offsets), and the
     // rewrite carried back to the real text at the end.
     let mut blanked: Option<Vec<(usize, usize)>> = None;
-    let mut analysis = source.clone();
     if let Some((line, column)) = first_error(&tree) {
-        let (text, ranges) = blank_type_parameter_defaults(&source.text)
-            .ok_or(FileError::Syntax { line, column })?;
+        let (text, ranges) =
+            blank_type_parameter_defaults(&base).ok_or(FileError::Syntax { line, column })?;
         let repaired = parse(&text).ok_or(FileError::NoParser)?;
         if first_error(&repaired).is_some() {
             return Err(FileError::Syntax { line, column });
@@ -140,7 +148,7 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     }
     let after = match &blanked {
         None => run.text,
-        Some(ranges) => match restore(&source.text, &analysis.text, ranges, &run.text) {
+        Some(ranges) => match restore(&base, &analysis.text, ranges, &run.text) {
             Some(text) => text,
             None => {
                 // The rewrite would move a line holding syntax the parser does not know.
@@ -157,6 +165,11 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
                 return Ok(outcome);
             }
         },
+    };
+    let after = if cr_only {
+        after.replace('\n', "\r")
+    } else {
+        after
     };
     if mode == Mode::Check {
         return Ok(outcome);

@@ -249,8 +249,32 @@ fn fix_from_stdin_with_an_error_prints_the_input_unchanged() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_eq!(stdout(&out), broken, "editors replace the buffer with what is printed");
-    assert!(stderr(&out).contains("syntax error at line 1"), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        broken,
+        "editors replace the buffer with what is printed"
+    );
+    assert!(
+        stderr(&out).contains("syntax error at line 1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn cr_only_line_endings_are_read_and_kept() {
+    let dir = tree(&[]);
+    let src = "import time\r\r\rasync def f():\r    time.sleep(1)\r    return 1\r";
+    let out = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "import asyncio\r\r\rasync def f():\r    await asyncio.sleep(1)\r    return 1\r"
+    );
 }
 
 #[test]
