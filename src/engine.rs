@@ -20,7 +20,7 @@ use crate::syntax::{first_error, parse};
 use crate::verify::{Refusal, gate, verify};
 
 /// Rounds of fixing before giving up on reaching a fixed point.
-const MAX_ROUNDS: usize = 12;
+const MAX_ROUNDS: usize = 100;
 
 /// The settings that apply to one file.
 #[derive(Debug, Clone)]
@@ -136,8 +136,12 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
     // does with it (one source of truth), gate refusals included.
     let run = fix_rounds(&analysis, &tree, first, options);
-    let labelled = analyze(&analysis.text, &tree, options, &run.refusals);
-    let findings = agree(labelled.reported, &run.remaining, &run.later_kinds);
+    let findings = if run.converged {
+        let labelled = analyze(&analysis.text, &tree, options, &run.refusals);
+        agree(labelled.reported, &run.remaining, &run.later_kinds)
+    } else {
+        run.remaining.clone()
+    };
     let mut outcome = Outcome {
         findings,
         remaining: run.remaining,
@@ -201,6 +205,8 @@ struct FixRun {
     refusals: Refusals,
     /// Findings fixed only after the first round, with the kind of fix they got.
     later_kinds: Vec<(LabelKey, FixKind)>,
+    /// Whether the rounds reached a fixed point (else nothing is applied).
+    converged: bool,
 }
 
 /// A finding as `check` and `fix` both see it across rounds: rule, call and function (its
@@ -223,8 +229,10 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
         remaining: Vec::new(),
         refusals: Refusals::new(),
         later_kinds: Vec::new(),
+        converged: true,
     };
     let mut tree = tree.clone();
+    let first_reported = first.reported.clone();
     let mut current = first;
     for round in 0..MAX_ROUNDS {
         let mut dropped: Vec<usize> = Vec::new();
@@ -271,6 +279,10 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
             }
         };
         let Some((text, new_tree, applied)) = kept else {
+            if !dropped.is_empty() {
+                // This round's refusals must show in the findings left.
+                current = analyze(&run.text, &tree, options, &run.refusals);
+            }
             break;
         };
         if round > 0 {
@@ -282,6 +294,21 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
         run.text = text;
         tree = new_tree;
         current = analyze(&run.text, &tree, options, &run.refusals);
+        if round + 1 == MAX_ROUNDS && !current.fixes.is_empty() {
+            // No fixed point: a rewrite that keeps rewriting itself is not trusted at all.
+            let why = "the fixes did not reach a fixed point, so none is applied";
+            run.text = source.text.clone();
+            run.remaining = first_reported
+                .into_iter()
+                .map(|mut r| {
+                    r.fix = FixKind::Manual;
+                    r.reason = Some(why.to_string());
+                    r
+                })
+                .collect();
+            run.converged = false;
+            return run;
+        }
     }
     run.remaining = current.reported;
     if run.text != source.text

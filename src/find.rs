@@ -137,9 +137,22 @@ fn is_offloaded_argument<'t>(resolver: &Resolver<'t>, genexp: Node<'t>) -> bool 
     else {
         return false;
     };
-    call.child_by_field_name("function")
-        .and_then(|f| resolver.qualified_name(f))
-        .is_some_and(|q| OFFLOADERS.contains(&q.as_str()))
+    let callee = |c: Node<'t>| {
+        c.child_by_field_name("function")
+            .and_then(|f| resolver.qualified_name(f))
+    };
+    match callee(call).as_deref() {
+        Some(q) if OFFLOADERS.contains(&q) => true,
+        // `run_sync(functools.partial(max, (… for …), default=0))`: the partial is offloaded.
+        Some("functools.partial") => call
+            .parent()
+            .filter(|p| p.kind() == "argument_list")
+            .and_then(|p| p.parent())
+            .filter(|c| c.kind() == "call")
+            .and_then(callee)
+            .is_some_and(|q| OFFLOADERS.contains(&q.as_str())),
+        _ => false,
+    }
 }
 
 fn push_offloaded_generator<'t>(

@@ -1,12 +1,13 @@
 //! Native subprocesses (SPEC §3.5): `p = subprocess.Popen(...)` used only through
-//! `communicate()`, `wait()`, `returncode`, `pid`, `kill()`, `terminate()` and `send_signal()`
-//! becomes `p = await asyncio.create_subprocess_exec(...)` (`_shell` with `shell=True`), with
+//! `communicate()`, `wait()`, `returncode` and `pid` becomes `p = await asyncio.create_subprocess_exec(...)` (`_shell` with `shell=True`), with
 //! `communicate()`/`wait()` awaited. Text mode (`text=`, `universal_newlines=`, `encoding=`,
 //! `errors=`) is done as `Popen` does it: the piped output is decoded with the same encoding and
 //! its newlines translated; text `input=` is encoded.
 //!
 //! Anything else — a `Popen` that is never waited for, `poll()`, reading `p.stdout` directly, a
-//! command whose list-or-string nature is unknown, `timeout=` — is left to helper extraction.
+//! command whose list-or-string nature is unknown, `timeout=`, `kill()`/`terminate()`/
+//! `send_signal()` (a no-op on a `Popen` that has exited, `ProcessLookupError` on an asyncio
+//! process) — is left to helper extraction.
 
 use tree_sitter::Node;
 
@@ -21,8 +22,6 @@ use crate::syntax::{
 const TEXT_KEYWORDS: &[&str] = &["text", "universal_newlines", "encoding", "errors"];
 /// Keyword arguments that cannot be carried over.
 const REFUSED_KEYWORDS: &[&str] = &["bufsize", "pipesize", "process_group"];
-/// Methods of `Popen` that are the same, and as quick, on an asyncio `Process`.
-const SYNC_METHODS: &[&str] = &["kill", "terminate", "send_signal"];
 const ATTRIBUTES: &[&str] = &["returncode", "pid"];
 
 /// Gives `manual` `Popen` findings the asyncio subprocess rewrite where it is exact.
@@ -199,7 +198,6 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
             .filter(|c| c.kind() == "call" && is_field(*c, "function", parent));
         match (attr, method_call) {
             (a, None) if ATTRIBUTES.contains(&a) => {}
-            (a, Some(_)) if SYNC_METHODS.contains(&a) => {}
             ("wait", Some(c)) => {
                 if !named_children(c.child_by_field_name("arguments")?).is_empty()
                     || crate::find::in_generator_scope(c)
