@@ -708,7 +708,7 @@ impl<'t> Extractor<'_, 't> {
                         crate::plan::shared_target_read_first(self.resolver, node, self.function)
                 {
                     return Some(format!(
-                        "it reads `{}` before a blocking call and writes it after: in a worker thread, other tasks could change it in between",
+                        "it reads `{}` before a blocking call and changes it after: in a worker thread, other tasks could change it in between",
                         text(target, self.src)
                     ));
                 }
@@ -716,14 +716,9 @@ impl<'t> Extractor<'_, 't> {
         }
         // A name the function declares `global`/`nonlocal` would be a local of the helper:
         // its writes would be lost (or raise before the first one).
+        let declared = crate::syntax::declared_outside(self.function, self.src);
         for name in &bound_inside {
-            let declared = descendants(self.function).into_iter().any(|n| {
-                matches!(n.kind(), "global_statement" | "nonlocal_statement")
-                    && crate::resolve::enclosing_function(n)
-                        .is_some_and(|f| f.id() == self.function.id())
-                    && named_children(n).iter().any(|i| text(*i, self.src) == name)
-            });
-            if declared {
+            if declared.contains(name) {
                 return Some(format!(
                     "the block sets `{name}`, which the function declares `global`/`nonlocal`"
                 ));
@@ -905,6 +900,95 @@ impl<'t> Extractor<'_, 't> {
                         .is_some_and(|b| within(read, b));
                 in_with_body || read.start_byte() >= s.end_byte()
             })
+    }
+
+    /// The names bound on every path into the region: the parameters, what the statements
+    /// before it in each enclosing block bind for sure, and the targets of the `for`, `with`
+    /// and `except` headers around it.
+    fn bound_on_entry(&self, span: Span<'t>) -> HashSet<String> {
+        let mut out: HashSet<String> = self.parameter_names().into_iter().collect();
+        let mut block = span.block;
+        loop {
+            for s in statements(block) {
+                if s.end_byte() <= span.start() {
+                    out.extend(definitely_bound(s, self.src));
+                }
+            }
+            let Some(owner) = block.parent() else {
+                return out;
+            };
+            if owner.id() == self.function.id() {
+                return out;
+            }
+            match owner.kind() {
+                "for_statement"
+                    if owner
+                        .child_by_field_name("body")
+                        .is_some_and(|b| b.id() == block.id()) =>
+                {
+                    if let Some(left) = owner.child_by_field_name("left") {
+                        out.extend(identifiers(left, self.src).into_iter().map(|(n, _)| n));
+                    }
+                }
+                "with_statement" | "except_clause" | "except_group_clause" => {
+                    for target in descendants(owner)
+                        .into_iter()
+                        .filter(|n| n.kind() == "as_pattern_target" && !within(*n, block))
+                    {
+                        out.extend(identifiers(target, self.src).into_iter().map(|(n, _)| n));
+                    }
+                }
+                _ => {}
+            }
+            // Up to the block holding the statement this block belongs to.
+            let mut up = owner;
+            loop {
+                let Some(parent) = up.parent() else {
+                    return out;
+                };
+                if parent.id() == self.function.id() {
+                    return out;
+                }
+                if parent.kind() == "block" {
+                    block = parent;
+                    break;
+                }
+                up = parent;
+            }
+        }
+    }
+
+    /// The names of functions defined in the async function's body (closures).
+    fn nested_functions(&self) -> HashSet<String> {
+        let Some(body) = self.body() else {
+            return HashSet::new();
+        };
+        descendants(body)
+            .into_iter()
+            .filter(|n| n.kind() == "function_definition")
+            .filter_map(|n| n.child_by_field_name("name"))
+            .map(|n| text(n, self.src).to_string())
+            .collect()
+    }
+
+    /// Whether a `try` with an `except` clause holds the region in its body (in this function).
+    fn handled_around(&self, span: Span<'t>) -> bool {
+        let mut child = span.block;
+        while let Some(parent) = child.parent() {
+            if parent.id() == self.function.id() {
+                return false;
+            }
+            if parent.kind() == "try_statement"
+                && is_field(parent, "body", child)
+                && named_children(parent)
+                    .iter()
+                    .any(|c| matches!(c.kind(), "except_clause" | "except_group_clause"))
+            {
+                return true;
+            }
+            child = parent;
+        }
+        false
     }
 
     /// The innermost `for`/`while` loop of the function that runs the region more than once.
@@ -1091,6 +1175,23 @@ impl<'t> Extractor<'_, 't> {
                 ));
             }
         }
+        // A parameter is read at the call, before the region runs: it must be bound there on
+        // every path (`x` bound only under `if flag:` would raise where the original, reading
+        // it only under the same flag, did not).
+        let entry = self.bound_on_entry(span);
+        if let Some(name) = params.iter().find(|p| !entry.contains(*p)) {
+            return Err(format!("`{name}` may be unbound when the block starts"));
+        }
+        // A function defined in this function and read by the region would see this
+        // function's variables, not the helper's.
+        let closures = self.nested_functions();
+        if let Some(name) = params.iter().find(|p| closures.contains(*p))
+            && !bound_inside.is_empty()
+        {
+            return Err(format!(
+                "it calls `{name}`, defined in this function: it would not see what the block sets"
+            ));
+        }
         // Parameters in the order of the function's signature where they come from it.
         let signature = self.parameter_names();
         params.sort_by_key(|p| signature.iter().position(|s| s == p).unwrap_or(usize::MAX));
@@ -1127,6 +1228,32 @@ impl<'t> Extractor<'_, 't> {
             return Err(format!(
                 "`{name}` is set in the block and read by an `except`/`finally` around it"
             ));
+        }
+        // If the region raises half-way and an `except` around it goes on, the original had
+        // already set what it set before the error; the helper's values are lost with it.
+        if self.handled_around(span)
+            && let Some(name) = returns
+                .iter()
+                .find(|r| set_before_a_call(&stmts, r, self.src))
+        {
+            return Err(format!(
+                "`{name}` is set before the block may raise, and an `except` around it goes on without it"
+            ));
+        }
+        // `del x` in the helper would delete its own copy.
+        for s in &stmts {
+            for node in descendants(*s) {
+                if node.kind() == "delete_statement"
+                    && let Some(name) = identifiers(node, self.src)
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .find(|n| params.contains(n))
+                {
+                    return Err(format!(
+                        "the block deletes `{name}`, a variable of the function"
+                    ));
+                }
+            }
         }
         // A value leaving the region must not carry blocking work back to the loop: a lazy
         // iterator or a generator made in the region would still be iterated there.
@@ -1316,6 +1443,50 @@ fn is_mutable_container(value: Node, src: &str) -> bool {
         }),
         _ => false,
     }
+}
+
+/// Whether the region sets `name` and then still runs a call (which may raise) — or sets it
+/// in a loop, which runs its calls again after.
+fn set_before_a_call(stmts: &[Node], name: &str, src: &str) -> bool {
+    let mut last_binding: Option<Node> = None;
+    for s in stmts {
+        for ident in variable_identifiers_in(*s) {
+            let bound = is_binding_target(ident)
+                || ident.parent().is_some_and(|p| {
+                    p.kind() == "augmented_assignment" && is_field(p, "left", ident)
+                });
+            if bound && text(ident, src) == name {
+                last_binding = Some(ident);
+            }
+        }
+    }
+    let Some(binding) = last_binding else {
+        return false;
+    };
+    if enclosing_loop(binding).is_some_and(|l| stmts.iter().any(|s| within(l, *s))) {
+        return true;
+    }
+    // An assignment binds once its value is computed: its own calls come before.
+    let mut set_at = binding.end_byte();
+    let mut up = binding.parent();
+    while let Some(n) = up {
+        if matches!(n.kind(), "assignment" | "augmented_assignment") {
+            set_at = n.end_byte();
+            break;
+        }
+        if n.kind() == "block" {
+            break;
+        }
+        up = n.parent();
+    }
+    stmts
+        .iter()
+        .flat_map(|s| calls_in(*s))
+        .any(|c| c.start_byte() >= set_at)
+}
+
+fn variable_identifiers_in(node: Node) -> Vec<Node> {
+    crate::syntax::variable_identifiers(node, &[])
 }
 
 /// Names bound by a statement on every path through it (plain statements and `with` bodies).

@@ -405,6 +405,13 @@ fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
         let node = planned[i].finding.node;
         let function = planned[i].finding.function_node;
         let statement = crate::syntax::enclosing_statement(node);
+        // The statement's own call offloaded whole reads and writes in the worker thread.
+        if named_children(statement)
+            .first()
+            .is_some_and(|e| e.id() == node.id())
+        {
+            continue;
+        }
         let Some(target) = shared_target_read_first(resolver, statement, function) else {
             continue;
         };
@@ -422,7 +429,7 @@ fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
                     p.kind = FixKind::Manual;
                     p.fix = None;
                     p.reason = Some(format!(
-                        "the statement reads `{target_text}` before the call and assigns it after: awaiting there would lose concurrent updates, and the call cannot move to a line of its own"
+                        "the statement reads `{target_text}` before the call and changes it after: awaiting there would lose concurrent updates, and the call cannot move to a line of its own"
                     ));
                 }
             }
@@ -442,43 +449,67 @@ pub(crate) fn shared_target_read_first<'t>(
         return None;
     }
     let expr = *named_children(statement).first()?;
-    let target = expr.child_by_field_name("left")?;
-    let right = expr.child_by_field_name("right")?;
-    let shared = match target.kind() {
+    let declared = crate::syntax::declared_outside(function, src);
+    let shared = |target: Node<'t>| match target.kind() {
         "attribute" | "subscript" => true,
-        "identifier" => resolver.binding_scope(text(target, src), target) != Some(function.id()),
-        _ => false,
-    };
-    if !shared {
-        return None;
-    }
-    // The state the target lives in: `TOTAL`, `self.n`, and for `self.cache[k]` also
-    // `self.cache` (read by `self.cache.get(k, 0)`).
-    let mut state: Vec<&str> = vec![text(target, src)];
-    if target.kind() == "subscript"
-        && let Some(value) = target.child_by_field_name("value")
-    {
-        state.push(text(value, src));
-    }
-    let read_first = match expr.kind() {
-        "augmented_assignment" => true,
-        "assignment" => {
-            let mut stack = vec![right];
-            let mut found = false;
-            while let Some(n) = stack.pop() {
-                if matches!(n.kind(), "identifier" | "attribute" | "subscript")
-                    && state.contains(&text(n, src))
-                {
-                    found = true;
-                    break;
-                }
-                stack.extend(crate::syntax::children(n));
-            }
-            found
+        "identifier" => {
+            let name = text(target, src);
+            declared.contains(name) || resolver.binding_scope(name, target) != Some(function.id())
         }
         _ => false,
     };
-    read_first.then_some(target)
+    // Reads of the state a target lives in: `TOTAL`, `self.n`, and for `self.cache[k]` also
+    // `self.cache` (read by `self.cache.get(k, 0)`).
+    let reads_state = |target: Node<'t>, right: Node<'t>| {
+        let mut state: Vec<&str> = vec![text(target, src)];
+        if target.kind() == "subscript"
+            && let Some(value) = target.child_by_field_name("value")
+        {
+            state.push(text(value, src));
+        }
+        let mut stack = vec![right];
+        while let Some(n) = stack.pop() {
+            if matches!(n.kind(), "identifier" | "attribute" | "subscript")
+                && state.contains(&text(n, src))
+            {
+                return true;
+            }
+            stack.extend(crate::syntax::children(n));
+        }
+        false
+    };
+    match expr.kind() {
+        "augmented_assignment" => {
+            let target = expr.child_by_field_name("left")?;
+            shared(target).then_some(target)
+        }
+        "assignment" => {
+            let left = expr.child_by_field_name("left")?;
+            let right = expr.child_by_field_name("right")?;
+            // `a, self.n = …` and `[self.n] = […]` too: each target of the pattern.
+            let targets = match left.kind() {
+                "pattern_list" | "tuple_pattern" | "list_pattern" => named_children(left),
+                _ => vec![left],
+            };
+            targets
+                .into_iter()
+                .find(|t| shared(*t) && reads_state(*t, right))
+        }
+        // `self.items.update({k: self.items.get(k, 0) + …})`: a method of shared state
+        // called with what was read from it.
+        "call" => {
+            let callee = expr.child_by_field_name("function")?;
+            let receiver = callee
+                .child_by_field_name("object")
+                .filter(|_| callee.kind() == "attribute")?;
+            let args = expr.child_by_field_name("arguments")?;
+            // State, not a module: `self.items`, `cache[k]`, not `os` or `os.path`.
+            let state = matches!(receiver.kind(), "attribute" | "subscript")
+                && resolver.qualified_name(receiver).is_none();
+            (state && reads_state(receiver, args)).then_some(receiver)
+        }
+        _ => None,
+    }
 }
 
 /// The fix rewritten to await into a fresh temporary on the line before `statement`.

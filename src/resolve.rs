@@ -956,11 +956,31 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                     add(info, text(name, src), Site::Value(value));
                 }
             }
-            "delete_statement" => {}
+            "if_statement"
+                if node
+                    .child_by_field_name("condition")
+                    .is_some_and(|c| is_type_checking(text(c, src))) =>
+            {
+                // `if TYPE_CHECKING:` imports exist for the type checker only: at run time
+                // nothing is bound (an `else:` branch still runs).
+                stack.extend(
+                    named_children(node)
+                        .into_iter()
+                        .filter(|c| matches!(c.kind(), "else_clause" | "elif_clause"))
+                        .rev(),
+                );
+                continue;
+            }
             _ => {}
         }
         stack.extend(named_children(node).into_iter().rev());
     }
+}
+
+/// `TYPE_CHECKING` or `typing.TYPE_CHECKING` (any module spelling).
+fn is_type_checking(condition: &str) -> bool {
+    let condition = condition.trim();
+    condition == "TYPE_CHECKING" || condition.ends_with(".TYPE_CHECKING")
 }
 
 /// The names a statement (or any subtree) binds in its scope, nested scopes excluded.

@@ -188,6 +188,31 @@ pub fn is_binding_target(ident: Node) -> bool {
     false
 }
 
+/// The names a function declares `global` or `nonlocal` in its own body (not in nested
+/// functions): its assignments to them change variables other code shares.
+pub fn declared_outside(function: Node, src: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    let Some(body) = function.child_by_field_name("body") else {
+        return out;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" => continue,
+            "global_statement" | "nonlocal_statement" => {
+                out.extend(
+                    named_children(n)
+                        .into_iter()
+                        .map(|i| text(i, src).to_string()),
+                );
+                continue;
+            }
+            _ => stack.extend(children(n)),
+        }
+    }
+    out
+}
+
 /// A comprehension or generator expression node.
 pub fn is_comprehension(kind: &str) -> bool {
     matches!(

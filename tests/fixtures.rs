@@ -202,6 +202,7 @@ fixtures!(
     imports_kept,
     imports_none,
     imports_removed,
+    imports_type_checking,
     input_calls,
     lost_update,
     methods,
