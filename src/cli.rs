@@ -121,6 +121,10 @@ struct CommonArgs {
     /// The project's own offload call, e.g. `hass.async_add_executor_job` (positional arguments only).
     #[arg(long, value_name = "CALL", help_heading = "Fixes")]
     offload: Option<String>,
+    /// Also apply unsafe fixes: the same in the common case, different in known corner cases
+    /// (`requests` → `httpx.AsyncClient`; see `unblock explain UNB130`).
+    #[arg(long, help_heading = "Fixes")]
+    unsafe_fixes: bool,
 
     /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
@@ -346,6 +350,7 @@ fn cli_options(args: &CommonArgs) -> Options {
         strategy: args.strategy,
         runtime: args.runtime,
         offload: args.offload.clone(),
+        unsafe_fixes: args.unsafe_fixes.then_some(true),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
         ..Options::default()
     }

@@ -33,6 +33,8 @@ pub struct FileOptions {
     pub runtime: Option<Runtime>,
     /// The project's own offload call (`hass.async_add_executor_job`).
     pub offload: Option<String>,
+    /// Apply fixes that behave differently in known corner cases (the httpx swap).
+    pub unsafe_fixes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,7 +441,14 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
         .filter(|f| !suppressions.is_suppressed(f.node, &catalog.rules[f.rule]))
         .collect();
     let spelling = Spelling::for_module(&resolver, options.runtime, options.offload.as_deref());
-    let planned = plan(findings, &resolver, catalog, &spelling, options.strategy);
+    let planned = plan(
+        findings,
+        &resolver,
+        catalog,
+        &spelling,
+        options.strategy,
+        options.unsafe_fixes,
+    );
     let mut fixes: Vec<Fix> = Vec::new();
     let mut fix_of = Vec::new();
     let mut reported = Vec::new();

@@ -412,7 +412,10 @@ fn request_arguments(
                     }
                     "follow_redirects" if !from_requests => out.push(text(arg, src).to_string()),
                     "data" if !BODYLESS.contains(&method) => match value.kind() {
-                        "dictionary" => out.push(text(arg, src).to_string()),
+                        // `True`/`None` values are form-encoded differently.
+                        "dictionary" if literal_mapping(value) => {
+                            out.push(text(arg, src).to_string())
+                        }
                         "string" if from_requests => out.push(format!("content={value_text}")),
                         _ => return None,
                     },
@@ -435,6 +438,28 @@ fn request_arguments(
     }
     if positional == 0 {
         return None;
+    }
+    // httpx replaces a query already in the URL with `params=`; requests merges them. Only a
+    // URL literal without `?` rules that out.
+    let has_params = named_children(args).iter().any(|a| {
+        a.kind() == "keyword_argument"
+            && a.child_by_field_name("name")
+                .is_some_and(|n| text(n, src) == "params")
+    });
+    if has_params {
+        let positionals: Vec<Node> = named_children(args)
+            .into_iter()
+            .filter(|a| a.kind() != "keyword_argument")
+            .collect();
+        let url = *positionals.get(usize::from(method == "request"))?;
+        let plain = url.kind() == "string"
+            && !crate::syntax::children(url)
+                .iter()
+                .any(|c| c.kind() == "interpolation")
+            && !text(url, src).contains('?');
+        if !plain {
+            return None;
+        }
     }
     if from_requests && !has_timeout {
         out.push("timeout=None".to_string());

@@ -330,6 +330,7 @@ pub fn plan<'t>(
     catalog: &Catalog,
     spelling: &Spelling,
     strategy: Strategy,
+    unsafe_fixes: bool,
 ) -> Vec<Planned<'t>> {
     let mut planned: Vec<Planned<'t>> = findings
         .into_iter()
@@ -374,8 +375,12 @@ pub fn plan<'t>(
         crate::native_files::use_async_files(&mut planned, resolver, &opener);
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
             crate::native_subprocess::use_async_subprocesses(&mut planned, resolver);
-            crate::native_http::use_async_http(&mut planned, resolver);
-            crate::native_http::use_async_sessions(&mut planned, resolver);
+            // requests and httpx differ in ways no local analysis rules out (the user agent,
+            // JSON body spacing, a query in the URL beside `params=`): an unsafe fix.
+            if unsafe_fixes {
+                crate::native_http::use_async_http(&mut planned, resolver);
+                crate::native_http::use_async_sessions(&mut planned, resolver);
+            }
         }
         if spelling.runtime != Runtime::Asyncio && spelling.uses_runtime_offload() {
             use_async_paths(&mut planned, resolver, spelling);

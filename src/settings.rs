@@ -60,6 +60,7 @@ pub struct Options {
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     pub extra_blocking_calls: Option<Vec<String>>,
     pub offload: Option<String>,
+    pub unsafe_fixes: Option<bool>,
 }
 
 impl Options {
@@ -84,6 +85,7 @@ impl Options {
                 .clone()
                 .or_else(|| base.extra_blocking_calls.clone()),
             offload: self.offload.clone().or_else(|| base.offload.clone()),
+            unsafe_fixes: self.unsafe_fixes.or(base.unsafe_fixes),
         }
     }
 }
@@ -188,6 +190,7 @@ impl Config {
             strategy: self.options.strategy.unwrap_or_default(),
             runtime: self.options.runtime.unwrap_or_default().runtime(),
             offload: self.options.offload.clone(),
+            unsafe_fixes: self.options.unsafe_fixes.unwrap_or(false),
         }
     }
 

@@ -278,6 +278,43 @@ fn cr_only_line_endings_are_read_and_kept() {
 }
 
 #[test]
+fn the_httpx_swap_needs_unsafe_fixes() {
+    let src = "import requests\n\n\nasync def me():\n    return requests.get(\"https://example.com/me\").json()\n";
+    let dir = tree(&[]);
+    let safe = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&safe).contains("await asyncio.to_thread(requests.get, \"https://example.com/me\")"),
+        "{}",
+        stdout(&safe)
+    );
+    let flag = unblock(dir.path())
+        .args(["fix", "-", "--unsafe-fixes"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&flag).contains("httpx.AsyncClient"),
+        "{}",
+        stdout(&flag)
+    );
+    let configured = tree(&[("pyproject.toml", "[tool.unblock]\nunsafe-fixes = true\n")]);
+    let config = unblock(configured.path())
+        .args(["fix", "-"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&config).contains("httpx.AsyncClient"),
+        "{}",
+        stdout(&config)
+    );
+}
+
+#[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
     let dir = tree(&[]);
