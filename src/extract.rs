@@ -606,7 +606,91 @@ impl<'t> Extractor<'_, 't> {
     /// or reads the exception being handled), if one must.
     fn loop_bound_call(&self, span: &Span<'t>) -> Option<String> {
         for s in span.statements() {
+            if let Some(why) = self.loop_bound_in(s) {
+                return Some(why);
+            }
+            // One step into the functions of this file it calls (`note()` at module level,
+            // `self.track()` in the class): they run in the worker thread too.
             for call in calls_in(s) {
+                let Some(def) = self.local_definition(call) else {
+                    continue;
+                };
+                if let Some(body) = def.child_by_field_name("body")
+                    && self.loop_bound_in(body).is_some()
+                {
+                    let name = call
+                        .child_by_field_name("function")
+                        .map_or("", |c| text(c, self.src));
+                    return Some(format!(
+                        "the block calls `{name}`, which uses the event loop or the exception being handled"
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// The definition in this file of the function a call runs: a module-level `def`, or a
+    /// method of the class around the async function called through its first parameter.
+    fn local_definition(&self, call: Node<'t>) -> Option<Node<'t>> {
+        let callee = crate::syntax::unparenthesize(call.child_by_field_name("function")?);
+        let (scope, name) = match callee.kind() {
+            "identifier" => {
+                let name = text(callee, self.src);
+                if !self.resolver.is_module_level(name, callee) {
+                    return None;
+                }
+                (self.resolver_root()?, name)
+            }
+            "attribute" => {
+                let object = callee.child_by_field_name("object")?;
+                let receiver = self.method_receiver(self.outer())??;
+                if object.kind() != "identifier" || text(object, self.src) != receiver {
+                    return None;
+                }
+                let class_body = self.outer().parent().filter(|b| b.kind() == "block")?;
+                (
+                    class_body,
+                    text(callee.child_by_field_name("attribute")?, self.src),
+                )
+            }
+            _ => return None,
+        };
+        named_children(scope).into_iter().find_map(|n| {
+            let def = match n.kind() {
+                "function_definition" => n,
+                "decorated_definition" => n.child_by_field_name("definition")?,
+                _ => return None,
+            };
+            (def.kind() == "function_definition"
+                && def
+                    .child_by_field_name("name")
+                    .is_some_and(|d| text(d, self.src) == name))
+            .then_some(def)
+        })
+    }
+
+    /// The module node.
+    fn resolver_root(&self) -> Option<Node<'t>> {
+        let mut node = self.function;
+        while let Some(parent) = node.parent() {
+            node = parent;
+        }
+        Some(node)
+    }
+
+    /// The async function, or the decorated definition holding it.
+    fn outer(&self) -> Node<'t> {
+        match self.function.parent() {
+            Some(p) if p.kind() == "decorated_definition" => p,
+            _ => self.function,
+        }
+    }
+
+    /// Why code under `node` must stay on the event loop's thread, looking at its own calls.
+    fn loop_bound_in(&self, node: Node<'t>) -> Option<String> {
+        {
+            for call in calls_in(node) {
                 let Some(callee) = call.child_by_field_name("function") else {
                     continue;
                 };
