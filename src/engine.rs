@@ -438,7 +438,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let findings: Vec<_> = find(&resolver, catalog, root)
         .into_iter()
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
-        .filter(|f| !suppressions.is_suppressed(f.node, &catalog.rules[f.rule]))
+        .filter(|f| !suppressions.is_suppressed(root, f.node, &catalog.rules[f.rule]))
         .collect();
     let spelling = Spelling::for_module(&resolver, options.runtime, options.offload.as_deref());
     let planned = plan(

@@ -475,7 +475,7 @@ fn convert_statement<'t>(
     name: &FileOpener,
 ) -> Option<(Node<'t>, Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
-    let statement = crate::syntax::enclosing_statement(opener);
+    let statement = crate::syntax::enclosing_statement(resolver.root(), opener);
     if !matches!(
         statement.kind(),
         "expression_statement" | "return_statement"

@@ -73,7 +73,7 @@ fn convert<'t>(
         return None;
     }
     let from_requests = library == "requests";
-    let statement = enclosing_statement(call);
+    let statement = enclosing_statement(resolver.root(), call);
     if !matches!(
         statement.kind(),
         "expression_statement" | "return_statement"
@@ -319,7 +319,7 @@ fn convert_session<'t>(
         if from_requests && method == "head" && !arguments.explicit_redirects {
             arguments.text.push("follow_redirects=False".to_string());
         }
-        let statement = enclosing_statement(call);
+        let statement = enclosing_statement(resolver.root(), call);
         response_uses(resolver, call, statement, function, &mut edits)?;
         let args = call.child_by_field_name("arguments")?;
         let parens = crate::syntax::needs_parentheses(call);

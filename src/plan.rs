@@ -409,7 +409,7 @@ fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
         };
         let node = planned[i].finding.node;
         let function = planned[i].finding.function_node;
-        let statement = crate::syntax::enclosing_statement(node);
+        let statement = crate::syntax::enclosing_statement(resolver.root(), node);
         // The statement's own call offloaded whole reads and writes in the worker thread.
         if named_children(statement)
             .first()

@@ -98,6 +98,11 @@ impl<'a> Resolver<'a> {
         self.src
     }
 
+    /// The module node.
+    pub fn root(&self) -> Node<'a> {
+        self.root
+    }
+
     /// The qualified name an expression refers to: `osp.getsize` → `os.path.getsize`,
     /// `open` → `open` when no scope rebinds it. `None` for anything local or computed.
     pub fn qualified_name(&self, expr: Node<'a>) -> Option<String> {
@@ -441,7 +446,7 @@ impl<'a> Resolver<'a> {
         let mut child = at;
         let mut below: Option<Node<'a>> = None;
         let mut functions_passed = 0usize;
-        while let Some(parent) = child.parent() {
+        for parent in crate::syntax::ancestors(self.root, at).into_iter().rev() {
             let kind = parent.kind();
             if is_comprehension(kind) && !in_first_iterable(parent, child, below) {
                 for clause in named_children(parent) {

@@ -47,13 +47,13 @@ impl Suppressions {
         Suppressions { lines }
     }
 
-    pub fn is_suppressed(&self, node: Node, rule: &Rule) -> bool {
+    pub fn is_suppressed(&self, root: Node, node: Node, rule: &Rule) -> bool {
         if self.lines.is_empty() {
             return false;
         }
         let rows = [
             node.start_position().row,
-            enclosing_statement(node).start_position().row,
+            enclosing_statement(root, node).start_position().row,
         ];
         rows.iter().any(|row| {
             self.lines.get(row).is_some_and(|ds| {

@@ -101,16 +101,17 @@ pub fn unparenthesize(mut node: Node) -> Node {
     node
 }
 
-/// The statement holding `node`: the nearest ancestor whose parent is a block or the module.
-pub fn enclosing_statement(node: Node) -> Node {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if matches!(parent.kind(), "block" | "module") {
-            return current;
-        }
-        current = parent;
+/// The statement holding `node`: the nearest ancestor whose parent is a block or the module
+/// (`root`), found in one descent (see [`ancestors`]).
+pub fn enclosing_statement<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
+    let chain = ancestors(root, node);
+    match chain
+        .iter()
+        .rposition(|a| matches!(a.kind(), "block" | "module"))
+    {
+        Some(i) => chain.get(i + 1).copied().unwrap_or(node),
+        None => node,
     }
-    current
 }
 
 /// Whether `node` can be evaluated on its own just before `statement` (which holds it) without
@@ -150,6 +151,22 @@ pub fn can_move_before(node: Node, statement: Node) -> bool {
         stack.extend(children(n));
     }
     true
+}
+
+/// The ancestors of `node`, from `root` down to its parent, found by one descent from the
+/// root. `Node::parent` costs the node's depth on each call (tree-sitter walks down from the
+/// root to find it), so climbing with it costs the depth squared; this costs the depth once.
+pub fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut current = root;
+    while current.id() != node.id() {
+        out.push(current);
+        match current.child_with_descendant(node) {
+            Some(next) if next.id() != current.id() => current = next,
+            _ => break,
+        }
+    }
+    out
 }
 
 /// Whether an identifier is a name being bound (an assignment, loop, `with`/`except`, import,
@@ -360,7 +377,7 @@ mod tests {
         };
         let verdicts: Vec<bool> = g_calls
             .iter()
-            .map(|c| can_move_before(*c, enclosing_statement(*c)))
+            .map(|c| can_move_before(*c, enclosing_statement(root, *c)))
             .collect();
         assert_eq!(verdicts, vec![false, false, false, true, true]);
     }
