@@ -53,6 +53,8 @@ pub enum FileError {
     Syntax { line: usize, column: usize },
     #[error("the parser could not run")]
     NoParser,
+    #[error("{0}: not valid Python, the file is skipped")]
+    TooDeep(&'static str),
     #[error("its {0} text does not encode back to the same bytes, so it is not rewritten")]
     NotRoundTrip(String),
 }
@@ -126,6 +128,9 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         tree = repaired;
         analysis.text = text;
         blanked = Some(ranges);
+    }
+    if let Some(why) = crate::verify::too_deep(tree.root_node()) {
+        return Err(FileError::TooDeep(why));
     }
     let first = analyze(&analysis.text, &tree, options, &Refusals::new());
     if first.fixes.is_empty() {

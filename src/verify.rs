@@ -414,6 +414,20 @@ fn generator_returns(root: Node) -> usize {
     count
 }
 
+/// Whether a parsed file nests deeper than CPython accepts: such a file is not valid Python
+/// (`too many nested parentheses`, `too many levels of indentation`), and analysing it would
+/// only cost time. The limits, and where the deepest nesting starts.
+pub fn too_deep(root: Node) -> Option<&'static str> {
+    let (blocks, brackets) = nesting(root);
+    if brackets > MAX_BRACKETS {
+        Some("brackets nest deeper than CPython accepts (200)")
+    } else if blocks >= MAX_BLOCKS {
+        Some("blocks nest deeper than CPython accepts (99 levels)")
+    } else {
+        None
+    }
+}
+
 /// The deepest nesting of indented blocks and of open brackets, in one walk.
 fn nesting(root: Node) -> (usize, usize) {
     let (mut blocks, mut brackets, mut max_blocks, mut max_brackets) = (0usize, 0usize, 0, 0);
@@ -750,6 +764,24 @@ mod tests {
             gate_of(&brackets, &deeper),
             Err(Refusal::TooDeep { what: "brackets" })
         );
+    }
+
+    #[test]
+    fn nesting_cpython_rejects_is_found_before_any_analysis() {
+        let ok = format!("x = {}1{}\n", "(".repeat(200), ")".repeat(200));
+        let bad = format!("x = {}1{}\n", "(".repeat(201), ")".repeat(201));
+        let tree = |s: &str| parse(s).expect("tree");
+        assert_eq!(too_deep(tree(&ok).root_node()), None);
+        assert!(too_deep(tree(&bad).root_node()).is_some());
+        let blocks = |n: usize| {
+            (0..n)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n"
+        };
+        assert_eq!(too_deep(tree(&blocks(99)).root_node()), None);
+        assert!(too_deep(tree(&blocks(100)).root_node()).is_some());
     }
 
     fn indent_all(text: &str) -> String {
