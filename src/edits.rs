@@ -5,7 +5,7 @@
 //! the rewritten text.
 
 /// Replace `start..end` with `text` (an insertion when `start == end`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edit {
     pub start: usize,
     pub end: usize,
@@ -56,7 +56,7 @@ pub fn await_call(call: tree_sitter::Node) -> Vec<Edit> {
 }
 
 /// The edits of one rewrite, and the modules it needs imported.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Fix {
     pub edits: Vec<Edit>,
     pub needs: Vec<&'static str>,
@@ -66,6 +66,14 @@ pub struct Fix {
 /// Returns the new text and the indices of the fixes applied.
 pub fn apply(text: &str, fixes: &[Fix]) -> (String, Vec<usize>) {
     let mut taken: Vec<&Edit> = Vec::new();
+    // The taken edits by start: they never conflict with each other, so an edit can only
+    // conflict with its neighbours in this order.
+    let mut by_start: std::collections::BTreeMap<usize, &Edit> = std::collections::BTreeMap::new();
+    let conflicts_taken = |by_start: &std::collections::BTreeMap<usize, &Edit>, e: &Edit| {
+        let before = by_start.range(..=e.start).next_back().map(|(_, t)| *t);
+        let after = by_start.range(e.start..).next().map(|(_, t)| *t);
+        before.is_some_and(|t| t.conflicts(e)) || after.is_some_and(|t| t.conflicts(e))
+    };
     let mut applied = Vec::new();
     for (index, fix) in fixes.iter().enumerate() {
         let in_bounds = fix.edits.iter().all(|e| {
@@ -82,12 +90,11 @@ pub fn apply(text: &str, fixes: &[Fix]) -> (String, Vec<usize>) {
         if !in_bounds || self_overlap {
             continue;
         }
-        if fix
-            .edits
-            .iter()
-            .any(|e| taken.iter().any(|t| t.conflicts(e)))
-        {
+        if fix.edits.iter().any(|e| conflicts_taken(&by_start, e)) {
             continue;
+        }
+        for e in &fix.edits {
+            by_start.insert(e.start, e);
         }
         taken.extend(fix.edits.iter());
         applied.push(index);

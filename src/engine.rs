@@ -455,6 +455,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
         options.unsafe_fixes,
     );
     let mut fixes: Vec<Fix> = Vec::new();
+    let mut index_of: HashMap<&Fix, usize> = HashMap::new();
     let mut fix_of = Vec::new();
     let mut reported = Vec::new();
     let mut node_texts = Vec::new();
@@ -484,13 +485,10 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
                 r.note = None;
                 None
             }
-            (Some(fix), None) => Some(match fixes.iter().position(|f| f == fix) {
-                Some(i) => i,
-                None => {
-                    fixes.push(fix.clone());
-                    fixes.len() - 1
-                }
-            }),
+            (Some(fix), None) => Some(*index_of.entry(fix).or_insert_with(|| {
+                fixes.push(fix.clone());
+                fixes.len() - 1
+            })),
             (None, None) => None,
         };
         fix_of.push(index);

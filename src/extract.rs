@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Offload, Planned, Spelling, give_where};
+use crate::plan::{FixKind, Offload, Planned, Spelling};
 use crate::resolve::{Resolver, names_bound_in};
 use crate::syntax::{
     children, indent_unit, is_binding_target, is_field, line_end, line_start, named_children,
@@ -177,40 +177,33 @@ pub fn extract_helpers<'t>(
     resolver: &Resolver<'t>,
     spelling: &Spelling,
 ) {
-    let mut functions: Vec<Node<'t>> = Vec::new();
-    for p in planned.iter() {
-        if p.kind != FixKind::Native
-            && !functions
-                .iter()
-                .any(|f| f.id() == p.finding.function_node.id())
-        {
-            functions.push(p.finding.function_node);
-        }
+    // The findings of each function (that has one without a native fix), in source order.
+    let mut groups: Vec<(Node<'t>, Vec<usize>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (i, p) in planned.iter().enumerate() {
+        let id = p.finding.function_node.id();
+        let g = *group_of.entry(id).or_insert_with(|| {
+            groups.push((p.finding.function_node, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
     }
+    groups.retain(|(_, mine)| mine.iter().any(|&i| planned[i].kind != FixKind::Native));
     // Helper names given out in this round, so that two functions never get the same one.
     let taken = &mut HashSet::new();
-    for function in functions {
+    for (function, mine) in groups {
+        let of = |keep: &dyn Fn(&Planned<'t>) -> bool| -> Vec<Node<'t>> {
+            mine.iter()
+                .map(|&i| &planned[i])
+                .filter(|p| keep(p))
+                .map(|p| p.finding.node)
+                .collect()
+        };
         // Calls with a native fix stay native: they are not moved into a helper.
-        let nodes: Vec<Node<'t>> = planned
-            .iter()
-            .filter(|p| p.finding.function_node.id() == function.id() && p.kind != FixKind::Native)
-            .map(|p| p.finding.node)
-            .collect();
-        let lazy: Vec<Node<'t>> = planned
-            .iter()
-            .filter(|p| p.finding.lazy && p.finding.function_node.id() == function.id())
-            .map(|p| p.finding.node)
-            .collect();
-        let mut anchors: Vec<Node<'t>> = planned
-            .iter()
-            .filter(|p| p.kind == FixKind::Manual && p.finding.function_node.id() == function.id())
-            .map(|p| p.finding.node)
-            .collect();
-        let offloaded: Vec<Node<'t>> = planned
-            .iter()
-            .filter(|p| p.kind == FixKind::Thread && p.finding.function_node.id() == function.id())
-            .map(|p| p.finding.node)
-            .collect();
+        let nodes = of(&|p| p.kind != FixKind::Native);
+        let lazy = of(&|p| p.finding.lazy);
+        let mut anchors = of(&|p| p.kind == FixKind::Manual);
+        let offloaded = of(&|p| p.kind == FixKind::Thread);
         anchors.extend(blocking_runs(function, &offloaded));
         anchors.sort_by_key(|n| n.start_byte());
         let extractor = Extractor {
@@ -235,7 +228,8 @@ pub fn extract_helpers<'t>(
             }
         }
         // Say why a `manual` finding was not moved to a helper.
-        for p in planned.iter_mut() {
+        for &i in &mine {
+            let p = &mut planned[i];
             if p.kind == FixKind::Manual
                 && let Some((_, why)) = refused.iter().find(|(a, _)| a.id() == p.finding.node.id())
                 && let Some(reason) = &mut p.reason
@@ -257,12 +251,11 @@ pub fn extract_helpers<'t>(
                     resolver,
                 )
             {
-                give_where(
-                    planned,
-                    |p| p.finding.node.id() == call.id(),
-                    FixKind::Thread,
-                    &fix,
-                );
+                for &i in &mine {
+                    if planned[i].finding.node.id() == call.id() {
+                        planned[i].take_fix(FixKind::Thread, fix.clone());
+                    }
+                }
                 continue;
             }
             let offload =
@@ -270,7 +263,8 @@ pub fn extract_helpers<'t>(
             match extractor.helper_fix(span, &offload, taken) {
                 Ok(fix) => helpers.push((span, fix, offload.note)),
                 Err(why) => {
-                    for p in planned.iter_mut() {
+                    for &i in &mine {
+                        let p = &mut planned[i];
                         if p.kind == FixKind::Manual
                             && span.contains(p.finding.node)
                             && let Some(reason) = &mut p.reason
@@ -285,12 +279,12 @@ pub fn extract_helpers<'t>(
             continue;
         };
         for (span, _, note) in &helpers {
-            let in_span = |p: &Planned<'t>| {
-                p.finding.function_node.id() == function.id() && span.contains(p.finding.node)
-            };
-            give_where(planned, in_span, FixKind::Helper, &fix);
-            for p in planned.iter_mut().filter(|p| in_span(p)) {
-                p.note.clone_from(note);
+            for &i in &mine {
+                let p = &mut planned[i];
+                if span.contains(p.finding.node) {
+                    p.take_fix(FixKind::Helper, fix.clone());
+                    p.note.clone_from(note);
+                }
             }
         }
     }

@@ -64,34 +64,34 @@ pub fn blank_type_parameter_defaults(text: &str) -> Option<(String, Vec<(usize, 
 }
 
 /// The offset of the `[` opening the type parameters of the next `class NAME[`, `def NAME[`
-/// or `type NAME[` at or after `from`.
+/// or `type NAME[` at or after `from` (one pass over the text).
 fn next_type_parameters(text: &str, from: usize) -> Option<usize> {
-    let mut search = from;
-    loop {
-        let rest = text.get(search..)?;
-        let found = ["class ", "def ", "type "]
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at < bytes.len() {
+        let keyword = [b"class ".as_slice(), b"def ", b"type "]
+            .into_iter()
+            .find(|k| bytes[at..].starts_with(k));
+        let Some(keyword) = keyword else {
+            at += 1;
+            continue;
+        };
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after_keyword = at + keyword.len();
+        at = after_keyword;
+        if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b >= 0x80)
+        {
+            continue;
+        }
+        let name_len = bytes[after_keyword..]
             .iter()
-            .filter_map(|k| rest.find(k).map(|i| (i, k.len())))
-            .min()?;
-        let keyword_at = search + found.0;
-        let before = text[..keyword_at].chars().next_back();
-        let after_keyword = keyword_at + found.1;
-        search = after_keyword;
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
-            continue;
-        }
-        let tail = &text[after_keyword..];
-        let name_len = tail
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(tail.len());
-        if name_len == 0 {
-            continue;
-        }
-        let bracket = after_keyword + name_len;
-        if text.as_bytes().get(bracket) == Some(&b'[') {
-            return Some(bracket);
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b >= 0x80)
+            .count();
+        if name_len > 0 && bytes.get(after_keyword + name_len) == Some(&b'[') {
+            return Some(after_keyword + name_len);
         }
     }
+    None
 }
 
 /// Carries a rewrite of the blanked text back to the real text: unchanged lines are taken

@@ -713,7 +713,13 @@ fn group_chains<'t>(
         let Some(callee) = planned[i].finding.node.child_by_field_name("function") else {
             continue;
         };
-        let inner: Vec<usize> = (0..planned.len())
+        // The findings inside the callee: a contiguous run of the order sorted by start.
+        let from =
+            order.partition_point(|&j| planned[j].finding.node.start_byte() < callee.start_byte());
+        let inner: Vec<usize> = order[from..]
+            .iter()
+            .copied()
+            .take_while(|&j| planned[j].finding.node.start_byte() < callee.end_byte())
             .filter(|&j| j != i && within(planned[j].finding.node, callee))
             .collect();
         if inner.is_empty() {
