@@ -35,7 +35,16 @@ pub struct FileOptions {
     pub offload: Option<String>,
     /// Apply fixes that behave differently in known corner cases (the httpx swap).
     pub unsafe_fixes: bool,
+    /// How long one file may take before it is skipped ([`TIME_BUDGET`] unless a test says).
+    pub budget: std::time::Duration,
 }
+
+/// The time one file may take: past it the file is skipped with an error (never half-fixed),
+/// and the other files go on.
+pub const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The largest file that is analysed (one that never says `async` is not parsed at all).
+pub const MAX_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -55,6 +64,10 @@ pub enum FileError {
     NoParser,
     #[error("{0}: not valid Python, the file is skipped")]
     TooDeep(&'static str),
+    #[error("too large to analyse ({0} bytes; the limit is {MAX_BYTES}): the file is skipped")]
+    TooLarge(usize),
+    #[error("took longer than {0} s: the file is skipped and left as it was")]
+    TooSlow(u64),
     #[error("its {0} text does not encode back to the same bytes, so it is not rewritten")]
     NotRoundTrip(String),
 }
@@ -104,6 +117,10 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         decode(bytes)?;
         return Ok(Outcome::default());
     }
+    if bytes.len() > MAX_BYTES {
+        return Err(FileError::TooLarge(bytes.len()));
+    }
+    let deadline = Deadline::after(options.budget);
     let source = decode(bytes)?;
     // Old Mac line endings (a lone `\r`, which Python reads as a newline) are analysed as `\n`
     // (one byte for one) and written back as they were.
@@ -142,7 +159,7 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     }
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
     // does with it (one source of truth), gate refusals included.
-    let run = fix_rounds(&analysis, &tree, first, options);
+    let run = fix_rounds(&analysis, &tree, first, options, &deadline)?;
     let findings = if run.converged {
         let labelled = analyze(&analysis.text, &tree, options, &run.refusals);
         agree(labelled.reported, &run.remaining, &run.later_kinds)
@@ -203,6 +220,24 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     Ok(outcome)
 }
 
+/// When the time given to one file runs out.
+struct Deadline(Option<std::time::Instant>, std::time::Duration);
+
+impl Deadline {
+    fn after(budget: std::time::Duration) -> Deadline {
+        Deadline(std::time::Instant::now().checked_add(budget), budget)
+    }
+
+    fn check(&self) -> Result<(), FileError> {
+        match self.0 {
+            Some(end) if std::time::Instant::now() >= end => {
+                Err(FileError::TooSlow(self.1.as_secs()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What the fix rounds made of a file.
 struct FixRun {
     text: String,
@@ -230,7 +265,13 @@ fn label_key(r: &Reported) -> LabelKey {
 /// Applies the fixes round after round to a fixed point. Each round's rewrite passes the
 /// verification gate before it is kept; a fix the gate refuses is dropped and its findings
 /// become manual with the gate's reason, in this round and every later one.
-fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptions) -> FixRun {
+fn fix_rounds(
+    source: &Source,
+    tree: &Tree,
+    first: Analysis,
+    options: &FileOptions,
+    deadline: &Deadline,
+) -> Result<FixRun, FileError> {
     let mut run = FixRun {
         text: source.text.clone(),
         remaining: Vec::new(),
@@ -244,6 +285,7 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
     for round in 0..MAX_ROUNDS {
         let mut dropped: Vec<usize> = Vec::new();
         let kept = loop {
+            deadline.check()?;
             let live: Vec<usize> = (0..current.fixes.len())
                 .filter(|i| !dropped.contains(i))
                 .collect();
@@ -314,7 +356,7 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
                 })
                 .collect();
             run.converged = false;
-            return run;
+            return Ok(run);
         }
     }
     run.remaining = current.reported;
@@ -331,7 +373,7 @@ fn fix_rounds(source: &Source, tree: &Tree, first: Analysis, options: &FileOptio
             }
         }
     }
-    run
+    Ok(run)
 }
 
 /// The text with `import` statements added for the modules the applied fixes need and it
@@ -538,4 +580,45 @@ fn position(node: Node, text: &str, start: bool) -> (usize, usize) {
         .get(line_start..byte)
         .map_or(point.column, |s| s.chars().count());
     (point.row + 1, column + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> FileOptions {
+        let catalog = Catalog::builtin().expect("catalog");
+        crate::settings::Config::new(
+            std::path::PathBuf::from("."),
+            None,
+            crate::settings::Options::default(),
+            &catalog,
+        )
+        .expect("config")
+        .file_options(std::path::Path::new("a.py"))
+    }
+
+    const BLOCKING: &[u8] = b"import time\n\n\nasync def f():\n    time.sleep(1)\n";
+
+    #[test]
+    fn a_file_over_its_time_budget_is_skipped_not_half_fixed() {
+        let mut options = options();
+        options.budget = std::time::Duration::ZERO;
+        assert!(matches!(
+            process(BLOCKING, &options, Mode::Fix),
+            Err(FileError::TooSlow(0))
+        ));
+        options.budget = TIME_BUDGET;
+        assert!(process(BLOCKING, &options, Mode::Fix).is_ok_and(|o| o.fixed.is_some()));
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_skipped() {
+        let mut big = BLOCKING.to_vec();
+        big.resize(MAX_BYTES + 1, b'\n');
+        assert!(matches!(
+            process(&big, &options(), Mode::Check),
+            Err(FileError::TooLarge(_))
+        ));
+    }
 }

@@ -191,6 +191,7 @@ impl Config {
             runtime: self.options.runtime.unwrap_or_default().runtime(),
             offload: self.options.offload.clone(),
             unsafe_fixes: self.options.unsafe_fixes.unwrap_or(false),
+            budget: crate::engine::TIME_BUDGET,
         }
     }
 
