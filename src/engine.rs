@@ -149,6 +149,10 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     if let Some(why) = crate::verify::too_deep(tree.root_node()) {
         return Err(FileError::TooDeep(why));
     }
+    // tree-sitter accepts indentation CPython rejects: such a file is not valid Python.
+    if let Some(line) = crate::verify::first_indentation_fault(&analysis.text, tree.root_node()) {
+        return Err(FileError::Syntax { line, column: 1 });
+    }
     let first = analyze(&analysis.text, &tree, options, &Refusals::new());
     if first.fixes.is_empty() {
         return Ok(Outcome {

@@ -299,9 +299,27 @@ fn check_indentation(
     }
 }
 
+/// The first line (1-based) whose indentation CPython rejects (`IndentationError`,
+/// `TabError`), which tree-sitter may accept.
+pub fn first_indentation_fault(src: &str, root: Node) -> Option<usize> {
+    indentation_faults(src, root).first().copied()
+}
+
 /// The lines (1-based) where a block's statement is indented in a way CPython rejects.
 fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
     let mut faults = Vec::new();
+    // Module-level statements start at column 0 (`unexpected indent` otherwise).
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let start = statement.start_byte();
+        let line_start = crate::syntax::line_start(src, start);
+        let at_line_start = src[line_start..start]
+            .chars()
+            .all(|c| matches!(c, ' ' | '\t' | '\x0c'));
+        if statement.kind() != "comment" && at_line_start && columns(&src[line_start..]) != (0, 0) {
+            faults.push(statement.start_position().row + 1);
+        }
+    }
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
@@ -316,6 +334,10 @@ fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
         let mut first: Option<(usize, usize)> = None;
         let mut cursor = node.walk();
         for statement in node.named_children(&mut cursor) {
+            // Comments sit at any indentation.
+            if statement.kind() == "comment" {
+                continue;
+            }
             let start = statement.start_byte();
             let line_start = crate::syntax::line_start(src, start);
             if !src[line_start..start]
