@@ -233,6 +233,7 @@ pub fn extract_helpers<'t>(
             if p.kind == FixKind::Manual
                 && let Some((_, why)) = refused.iter().find(|(a, _)| a.id() == p.finding.node.id())
                 && let Some(reason) = &mut p.reason
+                && !reason.contains("; not moved to a helper: ")
             {
                 reason.push_str(&format!("; not moved to a helper: {why}"));
             }
@@ -268,6 +269,7 @@ pub fn extract_helpers<'t>(
                         if p.kind == FixKind::Manual
                             && span.contains(p.finding.node)
                             && let Some(reason) = &mut p.reason
+                            && !reason.contains("; not moved to a helper: ")
                         {
                             reason.push_str(&format!("; not moved to a helper: {why}"));
                         }
@@ -1306,6 +1308,29 @@ impl<'t> Extractor<'_, 't> {
             return Err(format!(
                 "`{name}` is set in the block and read by an `except`/`finally` around it"
             ));
+        }
+        // A thread-bound value (a sqlite3 connection) made in the region must not leave it:
+        // used after the helper returns, it would be used by another thread.
+        for s in &stmts {
+            for node in descendants(*s) {
+                if node.kind() == "assignment"
+                    && let (Some(left), Some(right)) = (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    )
+                    && left.kind() == "identifier"
+                    && returns.iter().any(|r| r == text(left, self.src))
+                    && self
+                        .resolver
+                        .type_of(right)
+                        .is_some_and(|t| self.resolver.is_thread_bound(&t))
+                {
+                    return Err(format!(
+                        "`{}` is bound to the thread that makes it, and is used after the block",
+                        text(left, self.src)
+                    ));
+                }
+            }
         }
         // If the region raises half-way and an `except` around it goes on, the original had
         // already set what it set before the error; the helper's values are lost with it.

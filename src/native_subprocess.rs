@@ -154,14 +154,8 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         return None;
     }
     let launch = launch(resolver, call)?;
-    let asyncio = match resolver.module_alias_for("asyncio") {
-        Some(alias) => alias,
-        None => "asyncio".to_string(),
-    };
-    let mut needs: Vec<&'static str> = Vec::new();
-    if resolver.module_alias_for("asyncio").is_none() {
-        needs.push("asyncio");
-    }
+    let (asyncio, import) = crate::plan::module_at(resolver, "asyncio", call)?;
+    let mut needs: Vec<&'static str> = import.into_iter().collect();
 
     // The launch itself.
     let factory = if launch.shell {

@@ -121,6 +121,32 @@ impl Named {
     }
 }
 
+/// How to name `module` at `at`: an import of it that the place sees, else its plain name to
+/// be imported, else an alias import (`import asyncio as _asyncio`) where a local hides the
+/// name; `None` when every spelling is taken. The second part is the import the fix needs.
+pub fn module_at<'t>(
+    resolver: &Resolver<'t>,
+    module: &'static str,
+    at: Node<'t>,
+) -> Option<(String, Option<&'static str>)> {
+    if let Some(alias) = resolver.module_alias_for(module)
+        && resolver.is_module_level(&alias, at)
+    {
+        return Some((alias, None));
+    }
+    if !resolver.module_binds(module) && resolver.binding_scope(module, at).is_none() {
+        return Some((module.to_string(), Some(module)));
+    }
+    let (alias, import) = alias_import(module)?;
+    if resolver.imports_as(module, alias) && resolver.is_module_level(alias, at) {
+        return Some((alias.to_string(), None));
+    }
+    if resolver.binding_scope(alias, at).is_none() {
+        return Some((alias.to_string(), Some(import)));
+    }
+    None
+}
+
 /// The alias a fix imports a module under where its own name is taken.
 fn alias_import(module: &str) -> Option<(&'static str, &'static str)> {
     Some(match module {

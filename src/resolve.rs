@@ -139,7 +139,8 @@ impl<'a> Resolver<'a> {
             .filter(|(_, sites)| single_import(sites).as_deref() == Some(qualified))
             .map(|(name, _)| name)
             .collect();
-        names.sort();
+        // The module's own name first (`asyncio` over an `_asyncio` alias a fix added).
+        names.sort_by_key(|n| (n.as_str() != qualified, n.to_string()));
         names.first().map(|s| s.to_string())
     }
 

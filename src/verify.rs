@@ -74,7 +74,15 @@ pub fn gate(before: &str, before_tree: &Tree, after: &str) -> Result<Tree, Refus
     let imported = module_imports(after_tree.root_node(), after);
     let old = NameFacts::of(before, before_tree.root_node(), &imported);
     let new = NameFacts::of(after, after_tree.root_node(), &imported);
-    if let Some((function, name)) = new.unbound.difference(&old.unbound).min() {
+    // A name already unbound somewhere in the original is not the rewrite's doing (code that
+    // reads it may move into a helper).
+    let unbound_before: HashSet<&String> = old.unbound.iter().map(|(_, n)| n).collect();
+    if let Some((function, name)) = new
+        .unbound
+        .iter()
+        .filter(|(_, n)| !unbound_before.contains(n))
+        .min()
+    {
         return Err(Refusal::Unbound {
             name: name.clone(),
             function: function.clone(),
@@ -725,6 +733,20 @@ mod tests {
         assert_eq!(
             gate_of(before, after).map_err(|e| e.to_string()),
             Err("`TOTAL` would be read in `_f_sync` before the function sets it".to_string())
+        );
+    }
+
+    #[test]
+    fn a_name_unbound_in_the_original_may_move_into_a_helper() {
+        let before = "async def f(p):\n    print(missing)\n    await g()\n";
+        let after = "def _f_sync():\n    print(missing)\n\n\nasync def f(p):\n    await t(_f_sync)\n    await g()\n";
+        // `t` is new and unbound: refused for it, not for `missing`.
+        assert_eq!(
+            gate_of(before, after),
+            Err(Refusal::Unbound {
+                name: "t".into(),
+                function: "f".into()
+            })
         );
     }
 
