@@ -338,6 +338,16 @@ fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
         let Some(header) = node.parent() else {
             continue;
         };
+        // A block with no statement (tree-sitter's recovery for a body CPython finds
+        // missing: `expected an indented block`).
+        let mut count_cursor = node.walk();
+        if node
+            .named_children(&mut count_cursor)
+            .all(|c| c.kind() == "comment")
+        {
+            faults.push(header.start_position().row + 1);
+            continue;
+        }
         let opener = columns(line_of(src, header.start_byte()));
         let mut first: Option<(usize, usize)> = None;
         let mut cursor = node.walk();
@@ -784,6 +794,19 @@ mod tests {
             gate_of(before, "async def f():\n    g()\n\x0c    h()\n"),
             Ok(())
         );
+    }
+
+    #[test]
+    fn an_empty_block_is_an_indentation_fault() {
+        // A form feed resets the column: `rows` is not inside the inner `with`, whose body is
+        // then missing (CPython: "expected an indented block"); tree-sitter gives it an empty
+        // block and no error.
+        let src = "async def h(p):\n    with open(p) as g:\n        with open(p) as fh:\n\x0c        rows = 1\n";
+        let tree = parse(src).expect("tree");
+        assert_eq!(first_indentation_fault(src, tree.root_node()), Some(3));
+        let fine = "async def h(p):\n    with open(p) as g:\n        pass  # body\n";
+        let tree = parse(fine).expect("tree");
+        assert_eq!(first_indentation_fault(fine, tree.root_node()), None);
     }
 
     #[test]
