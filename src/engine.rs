@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::edits::{Fix, apply, splice};
 use crate::find::find;
 use crate::imports::{add_imports, remove_unused};
-use crate::newer_syntax::{blank_type_parameter_defaults, restore};
+use crate::newer_syntax::{blank_newer_syntax, restore};
 use crate::plan::{FixKind, Planned, Runtime, Spelling, Strategy, plan};
 use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
@@ -136,8 +136,7 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     // rewrite carried back to the real text at the end.
     let mut blanked: Option<Vec<(usize, usize)>> = None;
     if let Some((line, column)) = first_error(&tree) {
-        let (text, ranges) =
-            blank_type_parameter_defaults(&base).ok_or(FileError::Syntax { line, column })?;
+        let (text, ranges) = blank_newer_syntax(&base).ok_or(FileError::Syntax { line, column })?;
         let repaired = parse(&text).ok_or(FileError::NoParser)?;
         if first_error(&repaired).is_some() {
             return Err(FileError::Syntax { line, column });

@@ -315,6 +315,23 @@ fn the_httpx_swap_needs_unsafe_fixes() {
 }
 
 #[test]
+fn starred_items_after_yield_are_parsed_and_kept() {
+    // `yield a, *b` (Python 3.8) is unknown to the grammar: parsed with the `*` blanked.
+    let src = "import time\n\n\nasync def rows(h):\n    time.sleep(1)\n    yield None, h, *[1 for _ in h]\n";
+    let dir = tree(&[]);
+    let out = unblock(dir.path())
+        .args(["fix", "-"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "import asyncio\n\n\nasync def rows(h):\n    await asyncio.sleep(1)\n    yield None, h, *[1 for _ in h]\n"
+    );
+}
+
+#[test]
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
     let dir = tree(&[]);
