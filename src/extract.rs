@@ -476,15 +476,8 @@ impl<'t> Extractor<'_, 't> {
             if reads.iter().any(|(n, _)| names.contains(n)) {
                 last = i;
                 // Values made from the resource that are resources too (`cur = conn.cursor()`).
-                for node in descendants(*s) {
-                    if node.kind() == "assignment"
-                        && let (Some(left), Some(right)) = (
-                            node.child_by_field_name("left"),
-                            node.child_by_field_name("right"),
-                        )
-                        && left.kind() == "identifier"
-                        && self.resolver.type_of(right).is_some()
-                    {
+                for (left, right) in assignments(*s) {
+                    if left.kind() == "identifier" && self.resolver.type_of(right).is_some() {
                         names.insert(text(left, self.src).to_string());
                     }
                 }
@@ -1312,13 +1305,8 @@ impl<'t> Extractor<'_, 't> {
         // A thread-bound value (a sqlite3 connection) made in the region must not leave it:
         // used after the helper returns, it would be used by another thread.
         for s in &stmts {
-            for node in descendants(*s) {
-                if node.kind() == "assignment"
-                    && let (Some(left), Some(right)) = (
-                        node.child_by_field_name("left"),
-                        node.child_by_field_name("right"),
-                    )
-                    && left.kind() == "identifier"
+            for (left, right) in assignments(*s) {
+                if left.kind() == "identifier"
                     && returns.iter().any(|r| r == text(left, self.src))
                     && self
                         .resolver
@@ -1366,14 +1354,8 @@ impl<'t> Extractor<'_, 't> {
         };
         let mut carrying: HashSet<String> = HashSet::new();
         for s in &stmts {
-            for node in descendants(*s) {
-                if node.kind() == "assignment"
-                    && let (Some(left), Some(right)) = (
-                        node.child_by_field_name("left"),
-                        node.child_by_field_name("right"),
-                    )
-                    && carries(right)
-                {
+            for (left, right) in assignments(*s) {
+                if carries(right) {
                     carrying.extend(identifiers(left, self.src).into_iter().map(|(n, _)| n));
                 }
             }
@@ -1665,6 +1647,20 @@ fn is_default_value_part(node: Node, params: Node) -> bool {
         current = parent;
     }
     false
+}
+
+/// The `(target, value)` of every assignment under `node` (nested functions excluded).
+fn assignments(node: Node) -> Vec<(Node, Node)> {
+    descendants(node)
+        .into_iter()
+        .filter(|n| n.kind() == "assignment")
+        .filter_map(|n| {
+            Some((
+                n.child_by_field_name("left")?,
+                n.child_by_field_name("right")?,
+            ))
+        })
+        .collect()
 }
 
 /// Every node below `node`, nested function and class bodies excluded.
