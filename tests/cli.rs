@@ -30,6 +30,16 @@ fn tree(files: &[(&str, &str)]) -> TempDir {
     dir
 }
 
+/// `unblock fix - [args]` in `dir` with `src` on standard input.
+fn fix_stdin(dir: &Path, args: &[&str], src: &str) -> std::process::Output {
+    unblock(dir)
+        .args(["fix", "-"])
+        .args(args)
+        .write_stdin(src)
+        .output()
+        .expect("runs")
+}
+
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -243,11 +253,7 @@ fn type_parameter_defaults_are_parsed_and_kept() {
 fn fix_from_stdin_with_an_error_prints_the_input_unchanged() {
     let dir = tree(&[]);
     let broken = "async def f(:\n    time.sleep(1)\n";
-    let out = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(broken)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(dir.path(), &[], broken);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -265,11 +271,7 @@ fn fix_from_stdin_with_an_error_prints_the_input_unchanged() {
 fn cr_only_line_endings_are_read_and_kept() {
     let dir = tree(&[]);
     let src = "import time\r\r\rasync def f():\r    time.sleep(1)\r    return 1\r";
-    let out = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(dir.path(), &[], src);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -281,32 +283,20 @@ fn cr_only_line_endings_are_read_and_kept() {
 fn the_httpx_swap_needs_unsafe_fixes() {
     let src = "import requests\n\n\nasync def me():\n    return requests.get(\"https://example.com/me\").json()\n";
     let dir = tree(&[]);
-    let safe = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let safe = fix_stdin(dir.path(), &[], src);
     assert!(
         stdout(&safe).contains("await asyncio.to_thread(requests.get, \"https://example.com/me\")"),
         "{}",
         stdout(&safe)
     );
-    let flag = unblock(dir.path())
-        .args(["fix", "-", "--unsafe-fixes"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let flag = fix_stdin(dir.path(), &["--unsafe-fixes"], src);
     assert!(
         stdout(&flag).contains("httpx.AsyncClient"),
         "{}",
         stdout(&flag)
     );
     let configured = tree(&[("pyproject.toml", "[tool.unblock]\nunsafe-fixes = true\n")]);
-    let config = unblock(configured.path())
-        .args(["fix", "-"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let config = fix_stdin(configured.path(), &[], src);
     assert!(
         stdout(&config).contains("httpx.AsyncClient"),
         "{}",
@@ -319,11 +309,7 @@ fn starred_items_after_yield_are_parsed_and_kept() {
     // `yield a, *b` (Python 3.8) is unknown to the grammar: parsed with the `*` blanked.
     let src = "import time\n\n\nasync def rows(h):\n    time.sleep(1)\n    yield None, h, *[1 for _ in h]\n";
     let dir = tree(&[]);
-    let out = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(dir.path(), &[], src);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -335,22 +321,14 @@ fn starred_items_after_yield_are_parsed_and_kept() {
 fn runtime_and_strategy_flags() {
     let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)\n    with open(p) as f:\n        return f.read()\n";
     let dir = tree(&[]);
-    let trio = unblock(dir.path())
-        .args(["fix", "-", "--runtime", "trio"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let trio = fix_stdin(dir.path(), &["--runtime", "trio"], src);
     let text = stdout(&trio);
     assert!(
         text.contains("await trio.sleep(1)") && text.contains("await trio.open_file(p)"),
         "{text}"
     );
     assert!(text.contains("import trio"), "{text}");
-    let thread = unblock(dir.path())
-        .args(["fix", "-", "--strategy", "thread"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let thread = fix_stdin(dir.path(), &["--strategy", "thread"], src);
     let text = stdout(&thread);
     assert!(
         !text.contains("aiofiles") && text.contains("def _main_sync(p):"),
@@ -363,11 +341,11 @@ fn runtime_and_strategy_flags() {
 fn offload_option_and_setting() {
     let src = "import os\n\n\nasync def setup(hass, p):\n    return os.path.exists(p)\n";
     let dir = tree(&[("a.py", src)]);
-    let out = unblock(dir.path())
-        .args(["fix", "-", "--offload", "hass.async_add_executor_job"])
-        .write_stdin(src)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(
+        dir.path(),
+        &["--offload", "hass.async_add_executor_job"],
+        src,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("return await hass.async_add_executor_job(os.path.exists, p)"));
     std::fs::write(
@@ -412,11 +390,7 @@ fn stdin_check_diff_and_fix() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("pkg/mod.py:6:5: UNB100"));
 
-    let out = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(BLOCKING)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(dir.path(), &[], BLOCKING);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let fixed = stdout(&out);
     assert!(fixed.contains("await asyncio.sleep(1)"));
@@ -431,11 +405,7 @@ fn stdin_check_diff_and_fix() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).starts_with("--- a/x.py\n+++ b/x.py\n"));
 
-    let out = unblock(dir.path())
-        .args(["fix", "-"])
-        .write_stdin(CLEAN)
-        .output()
-        .expect("runs");
+    let out = fix_stdin(dir.path(), &[], CLEAN);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), CLEAN);
 }
