@@ -17,7 +17,7 @@ use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::suppress::Suppressions;
 use crate::syntax::{first_error, parse};
-use crate::verify::{Refusal, gate, verify};
+use crate::verify::{Refusal, gate};
 
 /// Rounds of fixing before giving up on reaching a fixed point.
 const MAX_ROUNDS: usize = 100;
@@ -162,10 +162,16 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     }
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
     // does with it (one source of truth), gate refusals included.
+    let unrefused = first.reported.clone();
     let run = fix_rounds(&analysis, &tree, first, options, &deadline)?;
     let findings = if run.converged {
-        let labelled = analyze(&analysis.text, &tree, options, &run.refusals);
-        agree(labelled.reported, &run.remaining, &run.later_kinds)
+        // The first round's labels, unless the gate refused a fix on the way.
+        let labelled = if run.refusals.is_empty() {
+            unrefused
+        } else {
+            analyze(&analysis.text, &tree, options, &run.refusals).reported
+        };
+        agree(labelled, &run.remaining, &run.later_kinds)
     } else {
         run.remaining.clone()
     };
@@ -270,7 +276,7 @@ fn label_key(r: &Reported) -> LabelKey {
 /// become manual with the gate's reason, in this round and every later one.
 fn fix_rounds(
     source: &Source,
-    tree: &Tree,
+    original: &Tree,
     first: Analysis,
     options: &FileOptions,
     deadline: &Deadline,
@@ -282,7 +288,7 @@ fn fix_rounds(
         later_kinds: Vec::new(),
         converged: true,
     };
-    let mut tree = tree.clone();
+    let mut tree = original.clone();
     let first_reported = first.reported.clone();
     let mut current = first;
     for round in 0..MAX_ROUNDS {
@@ -363,15 +369,13 @@ fn fix_rounds(
         }
     }
     run.remaining = current.reported;
-    if run.text != source.text
-        && let Ok(fixed_tree) = verify(&run.text)
-        && let Ok(original) = parse(&source.text).ok_or(())
-    {
-        let mut removals = remove_unused(&source.text, &original, &run.text, &fixed_tree);
+    // `tree` is the parse of `run.text` (the last round's gate made it): no parse again.
+    if run.text != source.text {
+        let mut removals = remove_unused(&source.text, original, &run.text, &tree);
         if !removals.is_empty() {
             removals.sort_by_key(|e| (e.start, e.end));
             let trimmed = splice(&run.text, &removals.iter().collect::<Vec<_>>());
-            if gate(&run.text, &fixed_tree, &trimmed).is_ok() {
+            if gate(&run.text, &tree, &trimmed).is_ok() {
                 run.text = trimmed;
             }
         }
