@@ -153,12 +153,20 @@ impl<'t> Span<'t> {
         statements(self.block)[self.first..=self.last].to_vec()
     }
 
+    // `contains` runs for every finding against every region: no list of the block's
+    // statements is built for it.
     fn start(&self) -> usize {
-        statements(self.block)[self.first].start_byte()
+        u32::try_from(self.first)
+            .ok()
+            .and_then(|i| self.block.named_child(i))
+            .map_or(self.block.start_byte(), |s| s.start_byte())
     }
 
     fn end(&self) -> usize {
-        statements(self.block)[self.last].end_byte()
+        u32::try_from(self.last)
+            .ok()
+            .and_then(|i| self.block.named_child(i))
+            .map_or(self.block.end_byte(), |s| s.end_byte())
     }
 
     fn contains(&self, node: Node) -> bool {
