@@ -233,9 +233,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("a.py");
         std::fs::write(&path, b"old").expect("write");
-        // Run as root, hand the file to another user first; otherwise it is ours already.
-        let _ = std::os::unix::fs::chown(&path, Some(12345), Some(12345));
+        // As root (CI, developers here), the file goes to another user first, so that a
+        // rename of a root-owned temporary would show; otherwise nothing can change owners.
+        let root = std::fs::metadata(dir.path()).expect("meta").uid() == 0;
+        if root {
+            std::os::unix::fs::chown(&path, Some(12345), Some(12345)).expect("root chowns");
+        }
         let before = std::fs::metadata(&path).expect("meta");
+        assert!(!root || before.uid() == 12345);
         write_atomic(&path, b"old", b"new").expect("written");
         let after = std::fs::metadata(&path).expect("meta");
         assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
