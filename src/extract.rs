@@ -153,25 +153,27 @@ impl<'t> Span<'t> {
         statements(self.block)[self.first..=self.last].to_vec()
     }
 
-    // `contains` runs for every finding against every region: no list of the block's
-    // statements is built for it.
     fn start(&self) -> usize {
-        u32::try_from(self.first)
-            .ok()
-            .and_then(|i| self.block.named_child(i))
-            .map_or(self.block.start_byte(), |s| s.start_byte())
+        statement_at(self.block, self.first).map_or(self.block.start_byte(), |s| s.start_byte())
     }
 
     fn end(&self) -> usize {
-        u32::try_from(self.last)
-            .ok()
-            .and_then(|i| self.block.named_child(i))
-            .map_or(self.block.end_byte(), |s| s.end_byte())
+        statement_at(self.block, self.last).map_or(self.block.end_byte(), |s| s.end_byte())
     }
 
     fn contains(&self, node: Node) -> bool {
         self.start() <= node.start_byte() && node.end_byte() <= self.end()
     }
+}
+
+/// Statement `index` of a block (comments are not statements), without building the list:
+/// `contains` runs for every finding against every region.
+fn statement_at(block: Node, index: usize) -> Option<Node> {
+    let mut cursor = block.walk();
+    block
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .nth(index)
 }
 
 fn statements(block: Node) -> Vec<Node> {
