@@ -120,7 +120,17 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     if bytes.len() > MAX_BYTES {
         return Err(FileError::TooLarge(bytes.len()));
     }
-    let deadline = Deadline::after(options.budget);
+    // Every loop that grows with the file checks the budget; running out ends here.
+    let deadline = std::time::Instant::now().checked_add(options.budget);
+    crate::budget::run(deadline, || process_within_budget(bytes, options, mode))
+        .unwrap_or(Err(FileError::TooSlow(options.budget.as_secs())))
+}
+
+fn process_within_budget(
+    bytes: &[u8],
+    options: &FileOptions,
+    mode: Mode,
+) -> Result<Outcome, FileError> {
     let source = decode(bytes)?;
     // Old Mac line endings (a lone `\r`, which Python reads as a newline) are analysed as `\n`
     // (one byte for one) and written back as they were.
@@ -163,7 +173,7 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
     // does with it (one source of truth), gate refusals included.
     let unrefused = first.reported.clone();
-    let run = fix_rounds(&analysis, &tree, first, options, &deadline)?;
+    let run = fix_rounds(&analysis, &tree, first, options)?;
     let findings = if run.converged {
         // The first round's labels, unless the gate refused a fix on the way.
         let labelled = if run.refusals.is_empty() {
@@ -188,8 +198,8 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
         Some(ranges) => match restore(&base, &analysis.text, ranges, &run.text) {
             Some(text) => text,
             None => {
-                // The rewrite would move a line holding syntax the parser does not know.
-                let why = "the rewrite would move a line with a type-parameter default, which the parser does not know yet";
+                // The rewrite would change a line the parser reads only after a repair.
+                let why = "the rewrite would change a line the parser reads only after a repair (syntax newer than its grammar, or a continuation line indented less than its statement)";
                 for f in outcome
                     .findings
                     .iter_mut()
@@ -229,24 +239,6 @@ pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcom
     Ok(outcome)
 }
 
-/// When the time given to one file runs out.
-struct Deadline(Option<std::time::Instant>, std::time::Duration);
-
-impl Deadline {
-    fn after(budget: std::time::Duration) -> Deadline {
-        Deadline(std::time::Instant::now().checked_add(budget), budget)
-    }
-
-    fn check(&self) -> Result<(), FileError> {
-        match self.0 {
-            Some(end) if std::time::Instant::now() >= end => {
-                Err(FileError::TooSlow(self.1.as_secs()))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
 /// What the fix rounds made of a file.
 struct FixRun {
     text: String,
@@ -279,7 +271,6 @@ fn fix_rounds(
     original: &Tree,
     first: Analysis,
     options: &FileOptions,
-    deadline: &Deadline,
 ) -> Result<FixRun, FileError> {
     let mut run = FixRun {
         text: source.text.clone(),
@@ -294,7 +285,7 @@ fn fix_rounds(
     for round in 0..MAX_ROUNDS {
         let mut dropped: Vec<usize> = Vec::new();
         let kept = loop {
-            deadline.check()?;
+            crate::budget::check();
             let live: Vec<usize> = (0..current.fixes.len())
                 .filter(|i| !dropped.contains(i))
                 .collect();

@@ -5,8 +5,13 @@
 //! type-parameter brackets of a `class`, `def` or `type` statement is blanked to spaces of the
 //! same byte length (newlines kept), so that every offset, line and column stays true; the
 //! analysis runs on that text. Likewise the `*` of `yield a, b, *c` / `return a, *b`
-//! (unparenthesized starred items, Python 3.8). A rewrite is carried back to the real text line
-//! by line, and refused if it would move or drop a line that held a blanked part.
+//! (unparenthesized starred items, Python 3.8). And a line inside brackets indented less than
+//! the statement it continues, right after an operator (`(bar.` / `    baz)`): the grammar's
+//! scanner closes the block there; its leading spaces become tabs (one byte each, eight
+//! columns to the scanner), so the line is as deep as the block. A rewrite is carried back to
+//! the real text line by line, and refused if it would move or drop a line that held a
+//! changed part. And an annotation that starts with a subscripted name and goes on with an
+//! operator (`a: Optional[int] or str`): its brackets are read as a call's parentheses.
 
 use similar::{ChangeTag, TextDiff};
 
@@ -28,7 +33,285 @@ pub fn blank_newer_syntax(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         ranges.extend(stars);
         ranges.sort_unstable();
     }
+    let shallow = shallow_continuation_indents(&out);
+    let generics = operators_after_a_generic_annotation(&out);
+    if !shallow.is_empty() || !generics.is_empty() {
+        let mut bytes = out.into_bytes();
+        for &(start, end) in &shallow {
+            bytes[start..end].fill(b'\t');
+        }
+        for &(at, _) in &generics {
+            bytes[at] = if bytes[at] == b'[' { b'(' } else { b')' };
+        }
+        out = String::from_utf8(bytes).ok()?;
+        ranges.extend(shallow);
+        ranges.extend(generics);
+        ranges.sort_unstable();
+    }
     (!ranges.is_empty()).then_some((out, ranges))
+}
+
+/// Columns as the grammar's scanner counts them: a space one, a tab eight.
+fn scanner_columns(indent: &[u8]) -> usize {
+    indent.iter().map(|&b| if b == b'\t' { 8 } else { 1 }).sum()
+}
+
+/// For each byte, whether it is code: not inside a string literal (triple-quoted too) or a
+/// comment. A light lexer; string prefixes need no care since they are code.
+fn code_mask(bytes: &[u8]) -> Vec<bool> {
+    let mut mask = vec![true; bytes.len()];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    mask[i] = false;
+                    i += 1;
+                }
+                continue;
+            }
+            b'\\' => i += 1, // An escaped newline (or stray byte) stays code.
+            quote @ (b'\'' | b'"') => {
+                let triple = bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote);
+                let open = i;
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 1,
+                        b'\n' if !triple => break,
+                        b if b == quote
+                            && (!triple
+                                || (bytes.get(i + 1) == Some(&quote)
+                                    && bytes.get(i + 2) == Some(&quote))) =>
+                        {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                let end = i.min(bytes.len());
+                mask[open..end].fill(false);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    mask
+}
+
+/// The leading whitespace of each line that continues a bracketed expression at fewer columns
+/// than the line that opened it, where tabs would make it deep enough (a line at column 0 has
+/// nothing to widen). Brackets inside strings and comments do not count.
+fn shallow_continuation_indents(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mask = code_mask(bytes);
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut statement_columns = 0usize;
+    let mut at_line_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        if at_line_start {
+            at_line_start = false;
+            let start = i;
+            while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+                i += 1;
+            }
+            let has_code = i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r' | b'#');
+            let columns = scanner_columns(&bytes[start..i]);
+            if depth == 0 {
+                if has_code {
+                    statement_columns = columns;
+                }
+            } else if has_code
+                && columns < statement_columns
+                && i > start
+                && 8 * (i - start) >= statement_columns
+            {
+                out.push((start, i));
+            }
+            continue;
+        }
+        if mask[i] {
+            match bytes[i] {
+                b'\n' => at_line_start = true,
+                b'\\' => i += 1, // A backslash continuation: the next line goes on this one.
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "if", "elif", "else", "for", "while", "with", "try", "except", "finally", "def", "class",
+    "async", "lambda", "match", "case", "return", "yield", "assert", "del", "global", "nonlocal",
+    "import", "from", "raise", "await", "not",
+];
+
+/// An annotation that starts with a subscripted name and goes on with an operator
+/// (`a: Optional[int] or str`, `-> List[int] + X`): the grammar reads `Name[...]` there as a
+/// generic type, after which no operator may follow. The brackets become parentheses (a call
+/// reads the same names): the byte ranges of each `[` and its `]`. Annotations are the start
+/// of a return annotation, of a parameter's annotation in a `def`, and of an annotated
+/// assignment.
+fn operators_after_a_generic_annotation(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mask = code_mask(bytes);
+    let mut out = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut statement_start = 0usize;
+    let mut at_line_start = true;
+    for i in 0..bytes.len() {
+        if !mask[i] {
+            continue;
+        }
+        let b = bytes[i];
+        if at_line_start && stack.is_empty() && !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            statement_start = i;
+        }
+        if !matches!(b, b' ' | b'\t') {
+            at_line_start = b == b'\n' && (i == 0 || bytes[i - 1] != b'\\');
+        }
+        match b {
+            b'(' | b'{' => stack.push(i),
+            b')' | b'}' | b']' => {
+                stack.pop();
+            }
+            b'[' => {
+                if i > 0
+                    && is_identifier_byte(bytes[i - 1])
+                    && annotation_starts_at(bytes, i, &stack, statement_start)
+                    && let Some(close) = matching_bracket(bytes, &mask, i)
+                    && followed_by_an_operator(bytes, close + 1)
+                {
+                    out.push((i, i + 1));
+                    out.push((close, close + 1));
+                }
+                stack.push(i);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether the name ending just before `bracket` starts an annotation.
+fn annotation_starts_at(bytes: &[u8], bracket: usize, stack: &[usize], statement: usize) -> bool {
+    let mut start = bracket;
+    while start > 0 && is_identifier_byte(bytes[start - 1]) {
+        start -= 1;
+    }
+    if bytes[start].is_ascii_digit() {
+        return false;
+    }
+    let mut p = start;
+    while p > 0 && matches!(bytes[p - 1], b' ' | b'\t') {
+        p -= 1;
+    }
+    if p >= 2 && &bytes[p - 2..p] == b"->" {
+        return true;
+    }
+    if p == 0 || bytes[p - 1] != b':' {
+        return false;
+    }
+    let colon = p - 1;
+    match stack.last() {
+        // A parameter of a `def`: the bracket opens after `def name`.
+        Some(&open) if bytes[open] == b'(' => {
+            let between = &bytes[open..colon];
+            if contains_word(between, b"lambda") {
+                return false;
+            }
+            let mut q = open;
+            while q > 0 && matches!(bytes[q - 1], b' ' | b'\t') {
+                q -= 1;
+            }
+            let name_end = q;
+            while q > 0 && is_identifier_byte(bytes[q - 1]) {
+                q -= 1;
+            }
+            if q == name_end {
+                return false;
+            }
+            let mut r = q;
+            while r > 0 && matches!(bytes[r - 1], b' ' | b'\t') {
+                r -= 1;
+            }
+            r < q && r >= 3 && &bytes[r - 3..r] == b"def"
+        }
+        Some(_) => false,
+        // An annotated assignment: a statement that starts with no keyword.
+        None => {
+            let head = &bytes[statement..colon];
+            let word_end = head
+                .iter()
+                .position(|&b| !is_identifier_byte(b))
+                .unwrap_or(head.len());
+            let word = &head[..word_end];
+            !STATEMENT_KEYWORDS.iter().any(|k| k.as_bytes() == word)
+                && !contains_word(head, b"lambda")
+                && !head.contains(&b'=')
+        }
+    }
+}
+
+fn contains_word(haystack: &[u8], word: &[u8]) -> bool {
+    haystack.windows(word.len()).enumerate().any(|(at, w)| {
+        w == word
+            && (at == 0 || !is_identifier_byte(haystack[at - 1]))
+            && haystack
+                .get(at + word.len())
+                .is_none_or(|&b| !is_identifier_byte(b))
+    })
+}
+
+/// The `]` that closes the `[` at `open`, counting only code.
+fn matching_bracket(bytes: &[u8], mask: &[bool], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for i in open..bytes.len() {
+        if !mask[i] {
+            continue;
+        }
+        match bytes[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (bytes[i] == b']').then_some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether what follows `at` (past blanks) goes on with the expression rather than ending the
+/// annotation (`,` `)` `=` `:` `|` a newline or a comment end it).
+fn followed_by_an_operator(bytes: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+        i += 1;
+    }
+    match bytes.get(i) {
+        None => false,
+        Some(b'=') => bytes.get(i + 1) == Some(&b'='),
+        Some(b) => !matches!(
+            b,
+            b',' | b')' | b']' | b'}' | b':' | b'|' | b'\n' | b'\r' | b'#' | b';' | b'\\'
+        ),
+    }
 }
 
 /// `yield a, b, *c` and `return a, *b` (Python 3.8): the `*` of each starred item that
@@ -228,6 +511,43 @@ mod tests {
         );
         assert_eq!(ranges.len(), 2);
         assert!(blank_newer_syntax("def f():\n    return a * b, f(*c), d ** 2\n").is_none());
+    }
+
+    #[test]
+    fn deepens_a_shallow_continuation_line_after_an_operator() {
+        let text = "async def g():\n    def f():\n        (bar.\n    baz)\n        s = \"\"\"\n  x\n\"\"\"\n";
+        assert!(crate::syntax::first_error(&crate::syntax::parse(text).expect("tree")).is_some());
+        let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
+        assert_eq!(
+            blanked,
+            "async def g():\n    def f():\n        (bar.\n\t\t\t\tbaz)\n        s = \"\"\"\n  x\n\"\"\"\n"
+        );
+        assert_eq!(ranges.len(), 1);
+        assert!(
+            crate::syntax::first_error(&crate::syntax::parse(&blanked).expect("tree")).is_none()
+        );
+        // At column 0 there is nothing to widen; deep enough lines and strings are left alone.
+        assert!(blank_newer_syntax("async def g():\n    x = (a or\nb)\n").is_none());
+        assert!(blank_newer_syntax("def g():\n    x = (a or\n         b)  # (\n").is_none());
+    }
+
+    #[test]
+    fn reads_a_generic_annotation_followed_by_an_operator_as_a_call() {
+        let text = "class A:\n    async def f(self, a: X[int] or\n  str = None, b: Y[1] + 2) -> Z[a] == 1:\n        c: D[int] or str = None\n        e = {k: E[i] or y}\n        if c: F[i] or y\n";
+        assert!(crate::syntax::first_error(&crate::syntax::parse(text).expect("tree")).is_some());
+        let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
+        assert_eq!(
+            blanked,
+            "class A:\n    async def f(self, a: X(int) or\n\t\tstr = None, b: Y(1) + 2) -> Z(a) == 1:\n        c: D(int) or str = None\n        e = {k: E[i] or y}\n        if c: F[i] or y\n"
+        );
+        assert_eq!(ranges.len(), 9);
+        assert!(
+            crate::syntax::first_error(&crate::syntax::parse(&blanked).expect("tree")).is_none()
+        );
+        assert!(
+            blank_newer_syntax("def f(a: X[int], b: Y[1] | None = Z[0] or 1): ...\n").is_none()
+        );
+        assert!(blank_newer_syntax("x = f(lambda a: X[1] or 2)\ny = z[1: X[2] or 3]\n").is_none());
     }
 
     #[test]

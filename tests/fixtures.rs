@@ -224,6 +224,11 @@ fixtures!(
     subprocess_calls,
     subprocess_native,
     suppression,
+    syntax_generic_annotation_operator,
+    syntax_repaired_line_changed,
+    syntax_repaired_line_in_helper,
+    syntax_shallow_continuation,
+    syntax_starred_yield,
     user_calls,
 );
 
