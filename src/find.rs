@@ -63,6 +63,7 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
         },
     )];
     while let Some((node, ctx)) = stack.pop() {
+        crate::budget::tick();
         if let Some(function) = ctx.function {
             match node.kind() {
                 "call" if node.parent().is_none_or(|p| p.kind() != "await") => {

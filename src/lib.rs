@@ -8,6 +8,7 @@
 //! [`report`] / [`diff`] / [`write`](mod@write).
 //! [`engine`] runs one file through it; [`cli`] drives many.
 
+pub mod budget;
 pub mod catalog;
 pub mod cli;
 pub mod diff;

@@ -358,9 +358,10 @@ pub fn plan<'t>(
     strategy: Strategy,
     unsafe_fixes: bool,
 ) -> Vec<Planned<'t>> {
-    let mut planned: Vec<Planned<'t>> = findings
+    let planned: Vec<Planned<'t>> = findings
         .into_iter()
         .map(|finding| {
+            crate::budget::tick();
             let offload = spelling.offload_in(resolver, finding.function_node, finding.node);
             let decision = decide(&finding, catalog, spelling, &offload, resolver);
             let (kind, reason, fix) = match decision {
@@ -377,14 +378,58 @@ pub fn plan<'t>(
             }
         })
         .collect();
-    group_chains(&mut planned, resolver, catalog, spelling);
+    // The passes below look at one function's findings at a time (chains, generator
+    // expressions, `with` blocks, pipes, sessions, statements never span two functions), so
+    // they run per function: their cost follows the size of a function, not of the file.
+    let mut by_function: Vec<Vec<(usize, Planned<'t>)>> = Vec::new();
+    let mut group_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (index, p) in planned.into_iter().enumerate() {
+        let g = *group_of
+            .entry(p.finding.function_node.id())
+            .or_insert_with(|| {
+                by_function.push(Vec::new());
+                by_function.len() - 1
+            });
+        by_function[g].push((index, p));
+    }
+    let mut indexed: Vec<(usize, Planned<'t>)> = Vec::new();
+    for group in by_function {
+        let (indices, mut part): (Vec<usize>, Vec<Planned<'t>>) = group.into_iter().unzip();
+        plan_function(
+            &mut part,
+            resolver,
+            catalog,
+            spelling,
+            strategy,
+            unsafe_fixes,
+        );
+        indexed.extend(indices.into_iter().zip(part));
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    let mut planned: Vec<Planned<'t>> = indexed.into_iter().map(|(_, p)| p).collect();
+    crate::extract::extract_helpers(&mut planned, resolver, spelling);
+    planned
+}
+
+/// The rewrites that look at the findings of one function together: chains, generator
+/// expressions, native files, subprocesses, HTTP and paths, and temporaries for awaits in
+/// read-modify-write statements.
+fn plan_function<'t>(
+    planned: &mut [Planned<'t>],
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    spelling: &Spelling,
+    strategy: Strategy,
+    unsafe_fixes: bool,
+) {
+    group_chains(planned, resolver, catalog, spelling);
     // A generator expression is offloaded whole or not at all.
     let blocked: Vec<usize> = planned
         .iter()
         .filter(|p| p.kind == FixKind::Manual)
         .filter_map(|p| p.finding.genexp.map(|g| g.id()))
         .collect();
-    for p in &mut planned {
+    for p in planned.iter_mut() {
         if p.kind != FixKind::Manual && p.finding.genexp.is_some_and(|g| blocked.contains(&g.id()))
         {
             p.kind = FixKind::Manual;
@@ -398,24 +443,22 @@ pub fn plan<'t>(
     // `--strategy thread` uses none of them); helpers take what is left.
     if strategy == Strategy::Auto {
         let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
-        crate::native_files::use_async_files(&mut planned, resolver, &opener);
+        crate::native_files::use_async_files(planned, resolver, &opener);
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
-            crate::native_subprocess::use_async_subprocesses(&mut planned, resolver);
+            crate::native_subprocess::use_async_subprocesses(planned, resolver);
             // requests and httpx differ in ways no local analysis rules out (the user agent,
             // JSON body spacing, a query in the URL beside `params=`): an unsafe fix.
             if unsafe_fixes {
-                crate::native_http::use_async_http(&mut planned, resolver);
-                crate::native_http::use_async_sessions(&mut planned, resolver);
+                crate::native_http::use_async_http(planned, resolver);
+                crate::native_http::use_async_sessions(planned, resolver);
             }
         }
         if spelling.runtime != Runtime::Asyncio && spelling.uses_runtime_offload() {
-            use_async_paths(&mut planned, resolver, spelling);
-            crate::native_subprocess::use_run_process(&mut planned, resolver, spelling.runtime);
+            use_async_paths(planned, resolver, spelling);
+            crate::native_subprocess::use_run_process(planned, resolver, spelling.runtime);
         }
     }
-    await_into_temporaries(&mut planned, resolver);
-    crate::extract::extract_helpers(&mut planned, resolver, spelling);
-    planned
+    await_into_temporaries(planned, resolver);
 }
 
 /// `TOTAL += await f()` reads `TOTAL` before the await and writes it after: a task that

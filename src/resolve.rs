@@ -444,6 +444,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn lookup(&self, name: &str, at: Node<'a>) -> Lookup<'a> {
+        crate::budget::tick();
         let mut child = at;
         let mut below: Option<Node<'a>> = None;
         let mut functions_passed = 0usize;

@@ -23,7 +23,24 @@ pub fn parse(text: &str) -> Option<Tree> {
             parser.set_language(&language()).ok()?;
             *slot = Some(parser);
         }
-        slot.as_mut()?.parse(text, None)
+        let parser = slot.as_mut()?;
+        // The file's time budget also bounds the parse: cancelled, it reports the overrun.
+        let bytes = text.as_bytes();
+        let mut input = |at: usize, _: tree_sitter::Point| bytes.get(at..).unwrap_or_default();
+        let mut progress = |_: &tree_sitter::ParseState| {
+            if crate::budget::expired() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        };
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(&mut input, None, Some(options));
+        if tree.is_none() {
+            parser.reset();
+            crate::budget::check();
+        }
+        tree
     })
 }
 
@@ -157,6 +174,7 @@ pub fn can_move_before(node: Node, statement: Node) -> bool {
 /// root. `Node::parent` costs the node's depth on each call (tree-sitter walks down from the
 /// root to find it), so climbing with it costs the depth squared; this costs the depth once.
 pub fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    crate::budget::tick();
     let mut out = Vec::new();
     let mut current = root;
     while current.id() != node.id() {
@@ -297,6 +315,7 @@ pub fn variable_identifiers<'t>(node: Node<'t>, skip: &[&str]) -> Vec<Node<'t>> 
     let mut cursor = node.walk();
     let mut parents: Vec<&str> = Vec::new();
     loop {
+        crate::budget::tick();
         let current = cursor.node();
         if current.kind() == "identifier" {
             let field = cursor.field_name();

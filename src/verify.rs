@@ -162,6 +162,7 @@ impl NameFacts {
                 variable_identifiers(body, &["function_definition", "class_definition"]);
             idents.sort_by_cached_key(|i| (evaluated_at(*i), i.start_byte()));
             for ident in idents {
+                crate::budget::tick();
                 let name = text(ident, src);
                 let first = mentioned.insert(name);
                 if is_binding_target(ident) {
@@ -473,6 +474,7 @@ fn nesting(root: Node) -> (usize, usize) {
     let (mut blocks, mut brackets, mut max_blocks, mut max_brackets) = (0usize, 0usize, 0, 0);
     let mut cursor = root.walk();
     loop {
+        crate::budget::tick();
         let node = cursor.node();
         match node.kind() {
             "(" | "[" | "{" if node.child_count() == 0 => {

@@ -12,8 +12,9 @@
 //!
 //! `cargo test` runs it for about 30 seconds. A longer run:
 //! `UNBLOCK_FUZZ_MINUTES=10 cargo test --release --test fuzz -- --nocapture` (and
-//! `UNBLOCK_FUZZ_SEED=N` to vary the sequence). It prints the executions made; a failing input
-//! is written to `target/fuzz-failures/`.
+//! `UNBLOCK_FUZZ_SEED=N` to vary the sequence, `UNBLOCK_FUZZ_SEEDS=dir` to add the small
+//! `async` files under a real-code tree as seeds); `scripts/fuzz` wraps this. It prints the
+//! executions made; a failing input is written to `target/fuzz-failures/`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -219,7 +220,39 @@ fn seeds() -> Vec<Vec<u8>> {
         }
     }
     paths.sort();
-    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+    let mut seeds: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    if let Some(dir) = std::env::var_os("UNBLOCK_FUZZ_SEEDS") {
+        seeds.extend(real_code_seeds(Path::new(&dir)));
+    }
+    seeds
+}
+
+/// Python files under `dir` (real code, e.g. `target/corpus`) that hold an `async def` and are
+/// small enough to keep executions quick, in a stable order.
+fn real_code_seeds(dir: &Path) -> Vec<Vec<u8>> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "py") => {
+                    found.push(path)
+                }
+                _ => {}
+            }
+        }
+    }
+    found.sort();
+    found
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter(|b| b.len() <= 24 * 1024 && b.windows(10).any(|w| w == b"async def "))
+        .collect()
 }
 
 fn options() -> FileOptions {
@@ -319,7 +352,8 @@ fn fuzz_check_and_fix() {
         }
     }
     println!(
-        "fuzz: {executions} executions in {:.1} s, {} failures",
+        "fuzz: {executions} executions over {} seeds in {:.1} s, {} failures",
+        seeds.len(),
         started.elapsed().as_secs_f64(),
         failures.len()
     );
