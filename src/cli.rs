@@ -1,7 +1,7 @@
 //! The command line: argument definitions (grouped as in `--help`), and the drivers of
 //! `check`, `diff`, `fix`, `rules` and `explain` over many files in parallel.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use crate::catalog::Catalog;
 use crate::diff::unified;
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
+use crate::output;
 use crate::plan::Strategy;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
@@ -187,20 +188,32 @@ fn run(cli: Cli) -> Result<u8> {
         },
         Command::Check(args) => {
             let stdin = is_stdin(&args.common.paths)?;
-            let results = collect(&args.common, stdin.as_deref(), catalog.clone(), Mode::Check)?;
             let style = Style {
                 color: use_color(args.common.color),
             };
+            // Findings are printed file by file as the run goes; JSON and SARIF are one
+            // document, printed at the end.
+            let text = |r: &FileResult| check_text(std::slice::from_ref(r), &style).into_bytes();
+            let github = |r: &FileResult| check_github(std::slice::from_ref(r)).into_bytes();
+            let stream: Option<PerFile> = match args.output_format {
+                OutputFormat::Text => Some(&text),
+                OutputFormat::Github => Some(&github),
+                OutputFormat::Json | OutputFormat::Sarif => None,
+            };
+            let results = collect(
+                &args.common,
+                stdin.as_deref(),
+                catalog.clone(),
+                Mode::Check,
+                stream,
+            )?;
             match args.output_format {
-                OutputFormat::Text => {
-                    print!("{}", check_text(&results, &style));
-                    if !args.common.quiet {
-                        println!("{}", summary(&results));
-                    }
+                OutputFormat::Text if !args.common.quiet => {
+                    output::write(format!("{}\n", summary(&results)).as_bytes())?;
                 }
-                OutputFormat::Json => print!("{}", check_json(&results)),
-                OutputFormat::Sarif => print!("{}", check_sarif(&results, &catalog)),
-                OutputFormat::Github => print!("{}", check_github(&results)),
+                OutputFormat::Json => output::write(check_json(&results).as_bytes())?,
+                OutputFormat::Sarif => output::write(check_sarif(&results, &catalog).as_bytes())?,
+                OutputFormat::Text | OutputFormat::Github => {}
             }
             report_errors(&results);
             let found = results
@@ -210,19 +223,16 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Diff(args) => {
             let stdin = is_stdin(&args.paths)?;
-            let results = collect(&args, stdin.as_deref(), catalog, Mode::Fix)?;
-            let mut stdout = std::io::stdout().lock();
-            let mut changed = false;
-            for r in &results {
-                if let Ok(Outcome {
+            let diff = |r: &FileResult| match &r.outcome {
+                Ok(Outcome {
                     fixed: Some(fixed), ..
-                }) = &r.outcome
-                {
-                    changed = true;
-                    stdout.write_all(&unified(&r.display, fixed))?;
-                }
-            }
-            stdout.flush()?;
+                }) => unified(&r.display, fixed),
+                _ => Vec::new(),
+            };
+            let results = collect(&args, stdin.as_deref(), catalog, Mode::Fix, Some(&diff))?;
+            let changed = results
+                .iter()
+                .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
             report_errors(&results);
             Ok(exit_code(&results, changed))
         }
@@ -232,16 +242,16 @@ fn run(cli: Cli) -> Result<u8> {
 
 fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     let stdin = is_stdin(&args.paths)?;
-    let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix)?;
+    let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix, None)?;
     if let Some(original) = &stdin {
         if let Some(Ok(outcome)) = results.first().map(|r| &r.outcome) {
             let bytes = outcome
                 .fixed
                 .as_ref()
                 .map_or(original.as_slice(), |f| f.bytes.as_slice());
-            std::io::stdout().write_all(bytes)?;
+            output::write(bytes)?;
         } else {
-            std::io::stdout().write_all(original)?;
+            output::write(original)?;
         }
     } else {
         // Writing is done file by file; a failure becomes that file's error.
@@ -289,7 +299,7 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
             ));
         }
     }
-    print!("{out}");
+    output::write(out.as_bytes())?;
     if !args.quiet {
         err.push_str(&format!(
             "Fixed {fixed_total} blocking {} in {files} {}; {remaining} manual {} {}.\n",
@@ -357,11 +367,15 @@ fn cli_options(args: &CommonArgs) -> Options {
 }
 
 /// Runs every file through the engine, in parallel, returning results in path order.
+/// The text a command prints for one file, streamed in discovery order while the run goes on.
+type PerFile<'a> = &'a (dyn Fn(&FileResult) -> Vec<u8> + Sync);
+
 fn collect(
     args: &CommonArgs,
     stdin: Option<&[u8]>,
     catalog: Catalog,
     mode: Mode,
+    stream: Option<PerFile>,
 ) -> Result<Vec<FileResult>> {
     let configs = Arc::new(Configs::new(
         cli_options(args),
@@ -382,12 +396,16 @@ fn collect(
         let config = configs.for_file(&name)?;
         let options = config.file_options(&name);
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
-        return Ok(vec![FileResult {
+        let result = FileResult {
             display: display_path(&name),
             path: None,
             original: None,
             outcome,
-        }]);
+        };
+        if let Some(text) = stream {
+            output::write(&text(&result))?;
+        }
+        return Ok(vec![result]);
     }
 
     let paths = if args.paths.is_empty() {
@@ -409,11 +427,19 @@ fn collect(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
+    let ordered = output::Ordered::new();
+    let print = |text: &[u8]| {
+        progress.suspend(|| {
+            // A failed write (other than a closed pipe) shows in the final output's write.
+            let _ = output::write(text);
+        })
+    };
     let mut results: Vec<FileResult> = pool.install(|| {
         discovered
             .files
             .par_iter()
-            .map(|path| {
+            .enumerate()
+            .map(|(index, path)| {
                 let mut original = None;
                 let outcome = read_regular(path).and_then(|bytes| {
                     let config = configs.for_file(path).map_err(|e| e.to_string())?;
@@ -425,12 +451,16 @@ fn collect(
                     Ok(outcome)
                 });
                 progress.inc(1);
-                FileResult {
+                let result = FileResult {
                     display: display_path(path),
                     path: Some(path.clone()),
                     original,
                     outcome,
+                };
+                if let Some(text) = stream {
+                    ordered.arrive(index, text(&result), &print);
                 }
+                result
             })
             .collect()
     });

@@ -22,6 +22,7 @@ pub mod native_files;
 pub mod native_http;
 pub mod native_subprocess;
 pub mod newer_syntax;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod resolve;

@@ -824,3 +824,53 @@ fn color_is_off_unless_asked() {
         .expect("runs");
     assert!(stdout(&colored).contains("\x1b[1;31mUNB100\x1b[0m"));
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_output_quietly() {
+    let files: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("m{i:03}.py"), BLOCKING.to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let dir = tree(&refs);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("unblock"))
+        .current_dir(dir.path())
+        .args(["check", "-j", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("some output");
+    drop(stdout); // `unblock check | head -c 16`
+    let out = child.wait_with_output().expect("exits");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let files: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("pkg/m{i:02}.py"), BLOCKING.to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let dir = tree(&refs);
+    for command in ["check", "diff"] {
+        let one = unblock(dir.path())
+            .args([command, "-j", "1"])
+            .output()
+            .expect("runs");
+        let two = unblock(dir.path())
+            .args([command, "-j", "2"])
+            .output()
+            .expect("runs");
+        assert!(!one.stdout.is_empty());
+        assert_eq!(one.stdout, two.stdout, "{command}");
+    }
+}
