@@ -344,6 +344,13 @@ fn fuzz_check_and_fix() {
         let base = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, base);
         executions += 1;
+        if executions.is_multiple_of(50_000) {
+            println!(
+                "fuzz: {executions} executions in {:.0} s, {} failures so far",
+                started.elapsed().as_secs_f64(),
+                failures.len()
+            );
+        }
         if let Some(why) = failure(&input, &options, Duration::from_secs(20)) {
             let _ = std::fs::create_dir_all(&out_dir);
             let path = out_dir.join(format!("case-{executions}.py"));
