@@ -112,16 +112,21 @@ fn a_big_mostly_sync_module() {
 
 #[test]
 fn hundreds_of_blocking_calls_in_one_expression() {
-    shape("hundreds_of_blocking_calls_in_one_expression", 60, 400, || {
-        let sum: Vec<String> = (0..800).map(|i| format!("os.path.getsize(p{i})")).collect();
-        let text = format!(
-            "import os\n\n\nasync def f(p):\n    return {}\n",
-            sum.join(" + ")
-        );
-        let outcome = fix(&text);
-        assert_eq!(outcome.findings.len(), 800);
-        assert!(outcome.remaining.is_empty());
-    });
+    shape(
+        "hundreds_of_blocking_calls_in_one_expression",
+        60,
+        400,
+        || {
+            let sum: Vec<String> = (0..800).map(|i| format!("os.path.getsize(p{i})")).collect();
+            let text = format!(
+                "import os\n\n\nasync def f(p):\n    return {}\n",
+                sum.join(" + ")
+            );
+            let outcome = fix(&text);
+            assert_eq!(outcome.findings.len(), 800);
+            assert!(outcome.remaining.is_empty());
+        },
+    );
 }
 
 #[test]
@@ -162,23 +167,28 @@ fn a_twenty_megabyte_file() {
 
 #[test]
 fn a_file_over_its_time_budget_stops_at_the_budget() {
-    shape("a_file_over_its_time_budget_stops_at_the_budget", 30, 600, || {
-        let mut text = String::from("import os\nimport time\n");
-        for i in 0..20_000 {
-            text.push_str(&format!(
-                "\n\nasync def f{i}(p):\n    time.sleep(1)\n    return os.path.getsize(p)\n"
-            ));
-        }
-        let mut options = options();
-        options.budget = Duration::from_secs(2);
-        let started = Instant::now();
-        let result = process(text.as_bytes(), &options, Mode::Fix);
-        assert!(matches!(result, Err(FileError::TooSlow(2))), "{result:?}");
-        // The work stops at the next check after the deadline, not at the end of a phase.
-        assert!(
-            started.elapsed() < Duration::from_secs(6),
-            "stopped after {:?}",
-            started.elapsed()
-        );
-    });
+    shape(
+        "a_file_over_its_time_budget_stops_at_the_budget",
+        30,
+        600,
+        || {
+            let mut text = String::from("import os\nimport time\n");
+            for i in 0..20_000 {
+                text.push_str(&format!(
+                    "\n\nasync def f{i}(p):\n    time.sleep(1)\n    return os.path.getsize(p)\n"
+                ));
+            }
+            let mut options = options();
+            options.budget = Duration::from_secs(2);
+            let started = Instant::now();
+            let result = process(text.as_bytes(), &options, Mode::Fix);
+            assert!(matches!(result, Err(FileError::TooSlow(2))), "{result:?}");
+            // The work stops at the next check after the deadline, not at the end of a phase.
+            assert!(
+                started.elapsed() < Duration::from_secs(6),
+                "stopped after {:?}",
+                started.elapsed()
+            );
+        },
+    );
 }
