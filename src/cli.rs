@@ -19,7 +19,7 @@ use crate::output;
 use crate::plan::Strategy;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
-    finding_line, plural, summary,
+    finding_line, packages_line, plural, summary,
 };
 use crate::rules;
 use crate::settings::{Configs, Options, RuntimeChoice};
@@ -126,6 +126,14 @@ struct CommonArgs {
     /// (`requests` → `httpx.AsyncClient`; see `unblock explain UNB130`).
     #[arg(long, help_heading = "Fixes")]
     unsafe_fixes: bool,
+    /// Let native fixes use this library even though the project does not declare it
+    /// (repeatable; `aiofiles`, `httpx`).
+    #[arg(long, value_name = "LIB", help_heading = "Fixes")]
+    native: Vec<String>,
+    /// The oldest Python the fixed code must run on, e.g. `py38` (default: the project's
+    /// `requires-python`).
+    #[arg(long, value_name = "VERSION", help_heading = "Fixes")]
+    target_version: Option<String>,
 
     /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
@@ -233,6 +241,11 @@ fn run(cli: Cli) -> Result<u8> {
             let changed = results
                 .iter()
                 .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
+            if let Some(line) = packages_line(&results)
+                && !args.quiet
+            {
+                eprintln!("{line}");
+            }
             report_errors(&results);
             Ok(exit_code(&results, changed))
         }
@@ -308,6 +321,10 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
             plural(remaining, "finding", "findings"),
             plural(remaining, "remains", "remain"),
         ));
+        if let Some(line) = packages_line(&results) {
+            err.push_str(&line);
+            err.push('\n');
+        }
         eprint!("{err}");
     }
     report_errors(&results);
@@ -361,15 +378,17 @@ fn cli_options(args: &CommonArgs) -> Options {
         runtime: args.runtime,
         offload: args.offload.clone(),
         unsafe_fixes: args.unsafe_fixes.then_some(true),
+        native: (!args.native.is_empty()).then(|| args.native.clone()),
+        target_version: args.target_version.clone(),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
         ..Options::default()
     }
 }
 
-/// Runs every file through the engine, in parallel, returning results in path order.
 /// The text a command prints for one file, streamed in discovery order while the run goes on.
 type PerFile<'a> = &'a (dyn Fn(&FileResult) -> Vec<u8> + Sync);
 
+/// Runs every file through the engine, in parallel, returning results in path order.
 fn collect(
     args: &CommonArgs,
     stdin: Option<&[u8]>,
@@ -393,8 +412,7 @@ fn collect(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let config = configs.for_file(&name)?;
-        let options = config.file_options(&name);
+        let options = configs.file_options(&name)?;
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         let result = FileResult {
             display: display_path(&name),
@@ -442,9 +460,8 @@ fn collect(
             .map(|(index, path)| {
                 let mut original = None;
                 let outcome = read_regular(path).and_then(|bytes| {
-                    let config = configs.for_file(path).map_err(|e| e.to_string())?;
-                    let outcome = process(&bytes, &config.file_options(path), mode)
-                        .map_err(|e| e.to_string())?;
+                    let options = configs.file_options(path).map_err(|e| e.to_string())?;
+                    let outcome = process(&bytes, &options, mode).map_err(|e| e.to_string())?;
                     if outcome.fixed.is_some() {
                         original = Some(bytes);
                     }

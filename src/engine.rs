@@ -12,7 +12,7 @@ use crate::edits::{Fix, apply, splice};
 use crate::find::find;
 use crate::imports::{add_imports, remove_unused};
 use crate::newer_syntax::{blank_newer_syntax, restore};
-use crate::plan::{FixKind, Planned, Runtime, Spelling, Strategy, plan};
+use crate::plan::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
 use crate::resolve::Resolver;
 use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::suppress::Suppressions;
@@ -35,6 +35,12 @@ pub struct FileOptions {
     pub offload: Option<String>,
     /// Apply fixes that behave differently in known corner cases (the httpx swap).
     pub unsafe_fixes: bool,
+    /// Third-party libraries allowed beyond the project's declared ones (`native`).
+    pub native: Vec<String>,
+    /// `target-version`, when set (else the project's `requires-python`).
+    pub target: Option<crate::project::PythonVersion>,
+    /// The project the file belongs to.
+    pub project: Arc<crate::project::Project>,
     /// How long one file may take before it is skipped ([`TIME_BUDGET`] unless a test says).
     pub budget: std::time::Duration,
 }
@@ -90,6 +96,9 @@ pub struct Reported {
     /// A remark on the fix (the configured offload call is not in scope, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Third-party packages the fix imports (`aiofiles`, `httpx`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 /// A rewrite of the file.
@@ -100,6 +109,21 @@ pub struct Fixed {
     pub bytes: Vec<u8>,
     /// Findings the rewrite removed.
     pub fixed: usize,
+}
+
+impl Outcome {
+    /// The third-party packages the applied fixes import, sorted.
+    pub fn packages(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.fix != FixKind::Manual)
+            .flat_map(|f| f.requires.iter().cloned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -485,15 +509,27 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
         .filter(|f| !suppressions.is_suppressed(root, f.node, &catalog.rules[f.rule]))
         .collect();
-    let spelling = Spelling::for_module(&resolver, options.runtime, options.offload.as_deref());
-    let planned = plan(
-        findings,
+    let target = options.target.or(options.project.oldest_python);
+    let spelling = Spelling::for_module(
         &resolver,
-        catalog,
-        &spelling,
-        options.strategy,
-        options.unsafe_fixes,
+        options.runtime,
+        options.offload.as_deref(),
+        target,
     );
+    let allowed = Allowed {
+        strategy: options.strategy,
+        unsafe_fixes: options.unsafe_fixes,
+        libraries: crate::plan::NATIVE_LIBRARIES
+            .iter()
+            .copied()
+            .filter(|lib| {
+                options.native.iter().any(|n| n == lib)
+                    || options.project.declares(lib)
+                    || resolver.uses_module(lib)
+            })
+            .collect(),
+    };
+    let planned = plan(findings, &resolver, catalog, &spelling, &allowed);
     let mut fixes: Vec<Fix> = Vec::new();
     let mut index_of: HashMap<&Fix, usize> = HashMap::new();
     let mut fix_of = Vec::new();
@@ -563,6 +599,13 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
         fix: p.kind,
         reason: p.reason.clone(),
         note: p.note.clone(),
+        requires: p
+            .fix
+            .iter()
+            .flat_map(|f| f.needs.iter())
+            .filter(|m| crate::plan::NATIVE_LIBRARIES.contains(m))
+            .map(|m| m.to_string())
+            .collect(),
     }
 }
 

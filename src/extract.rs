@@ -936,7 +936,12 @@ impl<'t> Extractor<'_, 't> {
         };
         let mut call_args = vec![callee];
         call_args.extend(params.iter().cloned());
-        let call = format!("await {}({})", offload.text, call_args.join(", "));
+        let call = format!(
+            "await {}({}{})",
+            offload.text,
+            offload.leading,
+            call_args.join(", ")
+        );
         // An async generator cannot return a value: its `return`s in the region are bare, and
         // the call ends the function anyway.
         let line = if ends_function && has_return && !self.is_async_generator() {

@@ -24,6 +24,7 @@ pub mod native_subprocess;
 pub mod newer_syntax;
 pub mod output;
 pub mod plan;
+pub mod project;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -66,6 +66,8 @@ pub struct Spelling {
     partial: Named,
     /// The project's own offload call (`hass.async_add_executor_job`), if configured.
     project_offload: Option<String>,
+    /// Python 3.8 on asyncio: no `asyncio.to_thread` (3.9+), the loop's default executor.
+    executor: bool,
 }
 
 /// The offload call used in one function.
@@ -73,6 +75,8 @@ pub struct Spelling {
 pub struct Offload {
     pub text: String,
     pub needs: Vec<&'static str>,
+    /// Written before the callable, inside the call (`None, ` for `run_in_executor`).
+    pub leading: &'static str,
     /// Takes no keyword arguments for the callable: they go through `functools.partial`.
     pub positional_only: bool,
     /// Said on the finding when the fix is not the one configured.
@@ -165,6 +169,7 @@ impl Spelling {
         resolver: &Resolver,
         runtime: Option<Runtime>,
         project_offload: Option<&str>,
+        target: Option<crate::project::PythonVersion>,
     ) -> Spelling {
         // anyio runs on asyncio and trio alike, so it wins when used; trio only when asyncio is
         // not used too (a module pre-importing trio is still an asyncio program).
@@ -177,7 +182,9 @@ impl Spelling {
                 Runtime::Asyncio
             }
         });
+        let executor = runtime == Runtime::Asyncio && target.is_some_and(|t| t < (3, 9));
         let (module, to_thread_path) = match runtime {
+            Runtime::Asyncio if executor => ("asyncio", "get_running_loop().run_in_executor"),
             Runtime::Asyncio => ("asyncio", "to_thread"),
             Runtime::Anyio => ("anyio", "to_thread.run_sync"),
             Runtime::Trio => ("trio", "to_thread.run_sync"),
@@ -220,6 +227,7 @@ impl Spelling {
             sleep: name(module, "sleep"),
             partial: name("functools", "partial"),
             project_offload: project_offload.map(str::to_string),
+            executor,
         }
     }
 
@@ -245,7 +253,8 @@ impl Spelling {
         let runtime = Offload {
             text: to_thread.text,
             needs: to_thread.needs.into_iter().collect(),
-            positional_only: self.runtime != Runtime::Asyncio,
+            leading: if self.executor { "None, " } else { "" },
+            positional_only: self.runtime != Runtime::Asyncio || self.executor,
             note: None,
         };
         let Some(spec) = &self.project_offload else {
@@ -256,6 +265,7 @@ impl Spelling {
             return Offload {
                 text: spec.clone(),
                 needs: Vec::new(),
+                leading: "",
                 positional_only: true,
                 note: None,
             };
@@ -264,6 +274,7 @@ impl Spelling {
             return Offload {
                 text: format!("{receiver}.{spec}"),
                 needs: Vec::new(),
+                leading: "",
                 positional_only: true,
                 note: None,
             };
@@ -350,13 +361,32 @@ pub fn give_to_nodes<'t>(
     );
 }
 
+/// The third-party libraries a native fix may bring in.
+pub const NATIVE_LIBRARIES: &[&str] = &["aiofiles", "httpx"];
+
+/// What the fixes of one file may use.
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    pub strategy: Strategy,
+    /// Unsafe fixes too (the httpx swap).
+    pub unsafe_fixes: bool,
+    /// The third-party libraries of [`NATIVE_LIBRARIES`] the project declares, the file
+    /// imports, or the configuration allows (`native`).
+    pub libraries: Vec<&'static str>,
+}
+
+impl Allowed {
+    pub fn library(&self, name: &str) -> bool {
+        self.libraries.contains(&name)
+    }
+}
+
 pub fn plan<'t>(
     findings: Vec<Finding<'t>>,
     resolver: &Resolver<'t>,
     catalog: &Catalog,
     spelling: &Spelling,
-    strategy: Strategy,
-    unsafe_fixes: bool,
+    allowed: &Allowed,
 ) -> Vec<Planned<'t>> {
     let planned: Vec<Planned<'t>> = findings
         .into_iter()
@@ -395,14 +425,7 @@ pub fn plan<'t>(
     let mut indexed: Vec<(usize, Planned<'t>)> = Vec::new();
     for group in by_function {
         let (indices, mut part): (Vec<usize>, Vec<Planned<'t>>) = group.into_iter().unzip();
-        plan_function(
-            &mut part,
-            resolver,
-            catalog,
-            spelling,
-            strategy,
-            unsafe_fixes,
-        );
+        plan_function(&mut part, resolver, catalog, spelling, allowed);
         indexed.extend(indices.into_iter().zip(part));
     }
     indexed.sort_by_key(|(index, _)| *index);
@@ -419,8 +442,7 @@ fn plan_function<'t>(
     resolver: &Resolver<'t>,
     catalog: &Catalog,
     spelling: &Spelling,
-    strategy: Strategy,
-    unsafe_fixes: bool,
+    allowed: &Allowed,
 ) {
     group_chains(planned, resolver, catalog, spelling);
     // A generator expression is offloaded whole or not at all.
@@ -439,16 +461,19 @@ fn plan_function<'t>(
             );
         }
     }
-    // Native file I/O first (aiofiles on asyncio, the runtime's own files on anyio and trio;
-    // `--strategy thread` uses none of them); helpers take what is left.
-    if strategy == Strategy::Auto {
-        let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
-        crate::native_files::use_async_files(planned, resolver, &opener);
+    // Native file I/O first (aiofiles on asyncio when the project has it, the runtime's own
+    // files on anyio and trio; `--strategy thread` uses none of them); helpers take what is
+    // left.
+    if allowed.strategy == Strategy::Auto {
+        if spelling.runtime != Runtime::Asyncio || allowed.library("aiofiles") {
+            let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
+            crate::native_files::use_async_files(planned, resolver, &opener);
+        }
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
             crate::native_subprocess::use_async_subprocesses(planned, resolver);
             // requests and httpx differ in ways no local analysis rules out (the user agent,
             // JSON body spacing, a query in the URL beside `params=`): an unsafe fix.
-            if unsafe_fixes {
+            if allowed.unsafe_fixes && allowed.library("httpx") {
                 crate::native_http::use_async_http(planned, resolver);
                 crate::native_http::use_async_sessions(planned, resolver);
             }
@@ -835,9 +860,10 @@ fn group_chains<'t>(
 fn lambda_fix(call: Node, offload: &Offload) -> Fix {
     let parens = needs_parentheses(call);
     let head = format!(
-        "{}await {}(lambda: ",
+        "{}await {}({}lambda: ",
         if parens { "(" } else { "" },
-        offload.text
+        offload.text,
+        offload.leading
     );
     let tail = if parens { "))" } else { ")" };
     Fix {
@@ -1012,6 +1038,7 @@ fn thread_fix<'t>(
     prefix.push_str("await ");
     prefix.push_str(&offload.text);
     prefix.push('(');
+    prefix.push_str(offload.leading);
     if partial {
         let partial = spelling
             .partial

@@ -49,11 +49,35 @@ impl Style {
 
 /// `(fix: kind)`, `(fix: kind; note)` or `(manual: reason)`.
 fn fix_text(f: &Reported) -> String {
+    let kind = if f.requires.is_empty() {
+        f.fix.as_str().to_string()
+    } else {
+        format!("{} ({})", f.fix.as_str(), f.requires.join(", "))
+    };
     match (&f.fix, &f.reason, &f.note) {
         (FixKind::Manual, Some(reason), _) => format!("(manual: {reason})"),
-        (kind, _, Some(note)) => format!("(fix: {}; {note})", kind.as_str()),
-        (kind, _, None) => format!("(fix: {})", kind.as_str()),
+        (_, _, Some(note)) => format!("(fix: {kind}; {note})"),
+        (_, _, None) => format!("(fix: {kind})"),
     }
+}
+
+/// The line `fix` and `diff` end with when the fixed code imports third-party packages.
+pub fn packages_line(results: &[FileResult]) -> Option<String> {
+    let mut all: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .filter(|o| o.fixed.is_some())
+        .flat_map(|o| o.packages())
+        .collect();
+    all.sort();
+    all.dedup();
+    (!all.is_empty()).then(|| {
+        format!(
+            "The fixed code imports {}: make sure the project depends on {}.",
+            all.join(", "),
+            if all.len() == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// `path:line:col: CODE [rule-id] message (fix: kind)` — or `(manual: reason)`.

@@ -13,6 +13,7 @@ use thiserror::Error;
 use crate::catalog::Catalog;
 use crate::engine::FileOptions;
 use crate::plan::{Runtime, Strategy};
+use crate::project::Project;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -61,6 +62,11 @@ pub struct Options {
     pub extra_blocking_calls: Option<Vec<String>>,
     pub offload: Option<String>,
     pub unsafe_fixes: Option<bool>,
+    /// Third-party libraries the native fixes may use even when the project does not declare
+    /// them (`["aiofiles"]`).
+    pub native: Option<Vec<String>>,
+    /// The oldest Python the fixed code must run on (`py38`); default: `requires-python`.
+    pub target_version: Option<String>,
 }
 
 impl Options {
@@ -86,6 +92,11 @@ impl Options {
                 .or_else(|| base.extra_blocking_calls.clone()),
             offload: self.offload.clone().or_else(|| base.offload.clone()),
             unsafe_fixes: self.unsafe_fixes.or(base.unsafe_fixes),
+            native: self.native.clone().or_else(|| base.native.clone()),
+            target_version: self
+                .target_version
+                .clone()
+                .or_else(|| base.target_version.clone()),
         }
     }
 }
@@ -160,6 +171,21 @@ impl Config {
                 )));
             }
         }
+        if let Some(target) = &options.target_version
+            && crate::project::parse_target_version(target).is_none()
+        {
+            return Err(invalid(format!(
+                "`target-version = \"{target}\"` must be one of py37 … py314"
+            )));
+        }
+        for library in options.native.iter().flatten() {
+            if !crate::plan::NATIVE_LIBRARIES.contains(&library.as_str()) {
+                return Err(invalid(format!(
+                    "`native` lists `{library}`; the native fixes use {}",
+                    crate::plan::NATIVE_LIBRARIES.join(", ")
+                )));
+            }
+        }
         Ok(Config {
             root,
             file,
@@ -191,6 +217,13 @@ impl Config {
             runtime: self.options.runtime.unwrap_or_default().runtime(),
             offload: self.options.offload.clone(),
             unsafe_fixes: self.options.unsafe_fixes.unwrap_or(false),
+            native: self.options.native.clone().unwrap_or_default(),
+            target: self
+                .options
+                .target_version
+                .as_deref()
+                .and_then(crate::project::parse_target_version),
+            project: Arc::new(crate::project::Project::default()),
             budget: crate::engine::TIME_BUDGET,
         }
     }
@@ -284,6 +317,8 @@ pub struct Configs {
     fixed: Option<Arc<Config>>,
     by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
     default: Arc<Config>,
+    /// The project (declared dependencies, `requires-python`) of each folder.
+    projects: Mutex<HashMap<PathBuf, Arc<Project>>>,
 }
 
 impl Configs {
@@ -319,6 +354,7 @@ impl Configs {
             fixed,
             by_dir: Mutex::new(HashMap::new()),
             default,
+            projects: Mutex::new(HashMap::new()),
         })
     }
 
@@ -341,6 +377,23 @@ impl Configs {
             Some(dir) => self.for_dir(dir),
             None => self.for_dir(&absolute),
         }
+    }
+
+    /// Everything that decides how one file is checked and fixed: its configuration and its
+    /// project.
+    pub fn file_options(&self, file: &Path) -> Result<FileOptions, ConfigError> {
+        let mut options = self.for_file(file)?.file_options(file);
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let dir = absolute.parent().unwrap_or(&absolute).to_path_buf();
+        let mut projects = self
+            .projects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        options.project = projects
+            .entry(dir)
+            .or_insert_with_key(|dir| Arc::new(Project::find(dir)))
+            .clone();
+        Ok(options)
     }
 
     /// The configuration in force for a folder.

@@ -280,22 +280,29 @@ fn cr_only_line_endings_are_read_and_kept() {
 }
 
 #[test]
-fn the_httpx_swap_needs_unsafe_fixes() {
+fn the_httpx_swap_needs_unsafe_fixes_and_the_dependency() {
     let src = "import requests\n\n\nasync def me():\n    return requests.get(\"https://example.com/me\").json()\n";
+    let thread = "await asyncio.to_thread(requests.get, \"https://example.com/me\")";
     let dir = tree(&[]);
-    let safe = fix_stdin(dir.path(), &[], src);
+    let safe = fix_stdin(dir.path(), &["--native", "httpx"], src);
+    assert!(stdout(&safe).contains(thread), "{}", stdout(&safe));
+    // Unsafe fixes allowed, but the project does not declare httpx: the safe fallback.
+    let undeclared = fix_stdin(dir.path(), &["--unsafe-fixes"], src);
     assert!(
-        stdout(&safe).contains("await asyncio.to_thread(requests.get, \"https://example.com/me\")"),
+        stdout(&undeclared).contains(thread),
         "{}",
-        stdout(&safe)
+        stdout(&undeclared)
     );
-    let flag = fix_stdin(dir.path(), &["--unsafe-fixes"], src);
+    let flag = fix_stdin(dir.path(), &["--unsafe-fixes", "--native", "httpx"], src);
     assert!(
         stdout(&flag).contains("httpx.AsyncClient"),
         "{}",
         stdout(&flag)
     );
-    let configured = tree(&[("pyproject.toml", "[tool.unblock]\nunsafe-fixes = true\n")]);
+    let configured = tree(&[(
+        "pyproject.toml",
+        "[project]\ndependencies = [\"httpx>=0.27\"]\n[tool.unblock]\nunsafe-fixes = true\n",
+    )]);
     let config = fix_stdin(configured.path(), &[], src);
     assert!(
         stdout(&config).contains("httpx.AsyncClient"),
@@ -873,4 +880,126 @@ fn output_is_the_same_whatever_the_thread_count() {
         assert!(!one.stdout.is_empty());
         assert_eq!(one.stdout, two.stdout, "{command}");
     }
+}
+
+const FILE_READ: &str =
+    "async def load(path):\n    with open(path) as f:\n        return f.read()\n";
+
+#[test]
+fn native_file_fixes_need_the_project_to_declare_aiofiles() {
+    // Nothing declared: the helper, no third-party import, no packages line.
+    let bare = tree(&[("app.py", FILE_READ)]);
+    let out = unblock(bare.path())
+        .args(["fix", "app.py"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let fixed = std::fs::read_to_string(bare.path().join("app.py")).expect("read");
+    assert!(!fixed.contains("aiofiles"), "{fixed}");
+    assert!(
+        fixed.contains("asyncio.to_thread(_load_sync, path)"),
+        "{fixed}"
+    );
+    assert!(!stderr(&out).contains("imports"), "{}", stderr(&out));
+
+    // Declared in requirements.txt beside pyproject.toml: the native rewrite, and the last
+    // line names the package; `check` says so in the label.
+    let declared = tree(&[
+        ("pyproject.toml", "[project]\nname = \"app\"\n"),
+        ("requirements.txt", "aiofiles==24.1.0\n"),
+        ("src/app.py", FILE_READ),
+    ]);
+    let check = unblock(declared.path())
+        .arg("check")
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&check).contains("(fix: native (aiofiles))"),
+        "{}",
+        stdout(&check)
+    );
+    let json = unblock(declared.path())
+        .args(["check", "--output-format", "json"])
+        .output()
+        .expect("runs");
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(
+        rows[0]["requires"],
+        serde_json::json!(["aiofiles"]),
+        "{rows}"
+    );
+    let diff = unblock(declared.path()).arg("diff").output().expect("runs");
+    assert!(
+        stdout(&diff).contains("+import aiofiles"),
+        "{}",
+        stdout(&diff)
+    );
+    assert!(
+        stderr(&diff).contains("The fixed code imports aiofiles"),
+        "{}",
+        stderr(&diff)
+    );
+    let fix = unblock(declared.path()).arg("fix").output().expect("runs");
+    assert!(
+        stderr(&fix)
+            .trim_end()
+            .ends_with("The fixed code imports aiofiles: make sure the project depends on it."),
+        "{}",
+        stderr(&fix)
+    );
+
+    // `--native aiofiles` allows it anyway.
+    let allowed = tree(&[("app.py", FILE_READ)]);
+    let out = unblock(allowed.path())
+        .args(["diff", "--native", "aiofiles"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&out).contains("+import aiofiles"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn requires_python_38_writes_no_to_thread() {
+    let src = "import os\n\n\nasync def size(p):\n    return os.path.getsize(p)\n";
+    let py38 = tree(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\nrequires-python = \">=3.8\"\n",
+        ),
+        ("app.py", src),
+    ]);
+    let out = unblock(py38.path()).args(["diff"]).output().expect("runs");
+    assert!(
+        stdout(&out).contains(
+            "+    return await asyncio.get_running_loop().run_in_executor(None, os.path.getsize, p)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("to_thread"), "{}", stdout(&out));
+    // `--target-version` overrides the project; an unknown one is a configuration error.
+    let out = unblock(py38.path())
+        .args(["diff", "--target-version", "py312"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&out).contains("asyncio.to_thread(os.path.getsize, p)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = unblock(py38.path())
+        .args(["diff", "--target-version", "3.8"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("py37 … py314"), "{}", stderr(&out));
+    let out = unblock(py38.path())
+        .args(["diff", "--native", "requests"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("aiofiles, httpx"), "{}", stderr(&out));
 }

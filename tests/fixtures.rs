@@ -182,6 +182,8 @@ macro_rules! fixtures {
 fixtures!(
     comprehension_scope,
     db,
+    deps_imported,
+    deps_undeclared,
     file_io,
     file_rebound,
     files_native,
@@ -229,6 +231,7 @@ fixtures!(
     syntax_repaired_line_in_helper,
     syntax_shallow_continuation,
     syntax_starred_yield,
+    target_py38,
     user_calls,
 );
 
