@@ -99,6 +99,9 @@ pub struct Reported {
     /// Third-party packages the fix imports (`aiofiles`, `httpx`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// The fix `--unsafe-fixes` would give instead (`native`), when it is not applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsafe_fix: Option<FixKind>,
 }
 
 /// A rewrite of the file.
@@ -529,7 +532,24 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
             })
             .collect(),
     };
-    let planned = plan(findings, &resolver, catalog, &spelling, &allowed);
+    // Which findings `--unsafe-fixes` would make native: planned that way too (only when an
+    // unsafe fix could apply), and said on the finding.
+    let unsafe_plan = (!allowed.unsafe_fixes
+        && allowed.library("httpx")
+        && findings.iter().any(|f| catalog.rules[f.rule].id == "blocking-http"))
+    .then(|| {
+        let unsafe_allowed = Allowed {
+            unsafe_fixes: true,
+            ..allowed.clone()
+        };
+        plan(findings.clone(), &resolver, catalog, &spelling, &unsafe_allowed)
+    });
+    let mut planned = plan(findings, &resolver, catalog, &spelling, &allowed);
+    if let Some(unsafe_plan) = unsafe_plan {
+        for (p, u) in planned.iter_mut().zip(&unsafe_plan) {
+            p.unsafe_native = u.kind == FixKind::Native && p.kind != FixKind::Native;
+        }
+    }
     let mut fixes: Vec<Fix> = Vec::new();
     let mut index_of: HashMap<&Fix, usize> = HashMap::new();
     let mut fix_of = Vec::new();
@@ -606,6 +626,7 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
             .filter(|m| crate::plan::NATIVE_LIBRARIES.contains(m))
             .map(|m| m.to_string())
             .collect(),
+        unsafe_fix: p.unsafe_native.then_some(FixKind::Native),
     }
 }
 

@@ -323,6 +323,8 @@ pub struct Planned<'t> {
     pub fix: Option<Fix>,
     /// Something the reviewer should know about the fix (an offload call not in scope).
     pub note: Option<String>,
+    /// The finding would get a native fix with `--unsafe-fixes` (the httpx swap).
+    pub unsafe_native: bool,
 }
 
 impl Planned<'_> {
@@ -405,6 +407,7 @@ pub fn plan<'t>(
                 reason,
                 fix,
                 note,
+                unsafe_native: false,
             }
         })
         .collect();

@@ -54,7 +54,17 @@ fn fix_text(f: &Reported) -> String {
     } else {
         format!("{} ({})", f.fix.as_str(), f.requires.join(", "))
     };
+    let kind = match f.unsafe_fix {
+        Some(better) => format!("{kind}; {} with --unsafe-fixes", better.as_str()),
+        None => kind,
+    };
     match (&f.fix, &f.reason, &f.note) {
+        (FixKind::Manual, Some(reason), None) if f.unsafe_fix.is_some() => {
+            format!(
+                "(manual: {reason}; {} with --unsafe-fixes)",
+                FixKind::Native.as_str()
+            )
+        }
         (FixKind::Manual, Some(reason), _) => format!("(manual: {reason})"),
         (_, _, Some(note)) => format!("(fix: {kind}; {note})"),
         (_, _, None) => format!("(fix: {kind})"),
@@ -136,6 +146,7 @@ pub fn summary(results: &[FileResult]) -> String {
     let checked = results.len();
     let mut counts: BTreeMap<FixKind, usize> = BTreeMap::new();
     let mut files = 0;
+    let mut unsafe_native = 0;
     for r in results {
         if let Ok(o) = &r.outcome {
             if !o.findings.is_empty() {
@@ -143,6 +154,7 @@ pub fn summary(results: &[FileResult]) -> String {
             }
             for f in &o.findings {
                 *counts.entry(f.fix).or_default() += 1;
+                unsafe_native += usize::from(f.unsafe_fix.is_some());
             }
         }
     }
@@ -155,8 +167,13 @@ pub fn summary(results: &[FileResult]) -> String {
     }
     let get = |k: FixKind| counts.get(&k).copied().unwrap_or(0);
     let manual = get(FixKind::Manual);
+    let unsafe_note = if unsafe_native > 0 {
+        format!("; {unsafe_native} more native with --unsafe-fixes")
+    } else {
+        String::new()
+    };
     format!(
-        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual",
+        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual{unsafe_note}",
         plural(total, "call", "calls"),
         plural(files, "file", "files"),
         total - manual,

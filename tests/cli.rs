@@ -286,6 +286,30 @@ fn the_httpx_swap_needs_unsafe_fixes_and_the_dependency() {
     let dir = tree(&[]);
     let safe = fix_stdin(dir.path(), &["--native", "httpx"], src);
     assert!(stdout(&safe).contains(thread), "{}", stdout(&safe));
+    // `check` says what `--unsafe-fixes` would do, per finding and in the summary.
+    let check = unblock(dir.path())
+        .args(["check", "-", "--native", "httpx"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&check).contains("(fix: thread; native with --unsafe-fixes)"),
+        "{}",
+        stdout(&check)
+    );
+    assert!(
+        stdout(&check).contains("0 manual; 1 more native with --unsafe-fixes"),
+        "{}",
+        stdout(&check)
+    );
+    let json = unblock(dir.path())
+        .args(["check", "-", "--native", "httpx", "--output-format", "json"])
+        .write_stdin(src)
+        .output()
+        .expect("runs");
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(rows[0]["fix"], "thread", "{rows}");
+    assert_eq!(rows[0]["unsafe_fix"], "native", "{rows}");
     // Unsafe fixes allowed, but the project does not declare httpx: the safe fallback.
     let undeclared = fix_stdin(dir.path(), &["--unsafe-fixes"], src);
     assert!(
