@@ -411,15 +411,6 @@ impl Catalog {
     pub fn constructed_type(&self, qualified: &str) -> Option<&str> {
         self.constructors.get(qualified).map(String::as_str)
     }
-
-    /// A rule by id, code or ASYNC alias (case-insensitive for codes).
-    pub fn find_rule(&self, key: &str) -> Option<usize> {
-        self.rules.iter().position(|r| {
-            r.id == key
-                || r.code.eq_ignore_ascii_case(key)
-                || r.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
-        })
-    }
 }
 
 #[cfg(test)]
@@ -438,16 +429,6 @@ mod tests {
             catalog.constructed_type("pathlib.Path"),
             Some("pathlib.Path")
         );
-    }
-
-    #[test]
-    fn rules_are_found_by_id_code_and_alias() {
-        let catalog = Catalog::builtin().expect("catalog");
-        let sleep = catalog.find_rule("UNB100");
-        assert!(sleep.is_some());
-        assert_eq!(catalog.find_rule("blocking-sleep"), sleep);
-        assert_eq!(catalog.find_rule("ASYNC251"), sleep);
-        assert_eq!(catalog.find_rule("nope"), None);
     }
 
     #[test]

@@ -510,7 +510,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let findings: Vec<_> = find(&resolver, catalog, root)
         .into_iter()
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
-        .filter(|f| !suppressions.is_suppressed(root, f.node, &catalog.rules[f.rule]))
+        .filter(|f| !suppressions.is_suppressed(root, f.node, f.rule, catalog))
         .collect();
     let target = options.target.or(options.project.oldest_python);
     let spelling = Spelling::for_module(
@@ -536,13 +536,21 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     // unsafe fix could apply), and said on the finding.
     let unsafe_plan = (!allowed.unsafe_fixes
         && allowed.library("httpx")
-        && findings.iter().any(|f| catalog.rules[f.rule].id == "blocking-http"))
+        && findings
+            .iter()
+            .any(|f| catalog.rules[f.rule].id == "blocking-http"))
     .then(|| {
         let unsafe_allowed = Allowed {
             unsafe_fixes: true,
             ..allowed.clone()
         };
-        plan(findings.clone(), &resolver, catalog, &spelling, &unsafe_allowed)
+        plan(
+            findings.clone(),
+            &resolver,
+            catalog,
+            &spelling,
+            &unsafe_allowed,
+        )
     });
     let mut planned = plan(findings, &resolver, catalog, &spelling, &allowed);
     if let Some(unsafe_plan) = unsafe_plan {

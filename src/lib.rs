@@ -28,6 +28,7 @@ pub mod project;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod selector;
 pub mod settings;
 pub mod source;
 pub mod suppress;

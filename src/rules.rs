@@ -47,7 +47,10 @@ pub fn list_json(catalog: &Catalog) -> String {
 
 /// The documentation of one rule, by id, code or ASYNC alias.
 pub fn explain(catalog: &Catalog, key: &str) -> Option<String> {
-    let rule = &catalog.rules[catalog.find_rule(key)?];
+    let index = crate::selector::RuleSelector::parse(key, catalog)
+        .ok()?
+        .single()?;
+    let rule = &catalog.rules[index];
     let aliases = if rule.aliases.is_empty() {
         String::new()
     } else {

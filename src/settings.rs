@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::engine::FileOptions;
 use crate::plan::{Runtime, Strategy};
 use crate::project::Project;
+use crate::selector::{any_matches, parse_all};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -135,23 +136,25 @@ impl Config {
             .select
             .clone()
             .unwrap_or_else(|| vec!["ALL".to_string()]);
-        let ignore = options.ignore.clone().unwrap_or_default();
-        let enabled = catalog
+        let select = parse_all(&select, &catalog).map_err(&invalid)?;
+        let ignore =
+            parse_all(&options.ignore.clone().unwrap_or_default(), &catalog).map_err(&invalid)?;
+        let enabled: Vec<bool> = catalog
             .rules
             .iter()
-            .map(|rule| {
-                Ok(matches_any(&select, rule, &catalog).map_err(&invalid)?
-                    && !matches_any(&ignore, rule, &catalog).map_err(&invalid)?)
-            })
-            .collect::<Result<Vec<bool>, ConfigError>>()?;
+            .enumerate()
+            .map(|(i, rule)| any_matches(&select, i, rule) && !any_matches(&ignore, i, rule))
+            .collect();
         let mut per_file = Vec::new();
         for (pattern, selectors) in options.per_file_ignores.iter().flatten() {
             let set = glob_set(std::slice::from_ref(pattern)).map_err(&invalid)?;
-            let ignored = catalog
+            let selectors = parse_all(selectors, &catalog).map_err(&invalid)?;
+            let ignored: Vec<bool> = catalog
                 .rules
                 .iter()
-                .map(|rule| matches_any(selectors, rule, &catalog).map_err(&invalid))
-                .collect::<Result<Vec<bool>, ConfigError>>()?;
+                .enumerate()
+                .map(|(i, rule)| any_matches(&selectors, i, rule))
+                .collect();
             per_file.push((set, ignored));
         }
         let mut patterns = options.exclude.clone().unwrap_or_default();
@@ -264,27 +267,6 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
 }
 
 /// Whether a selector list names the rule; an unknown selector is an error.
-fn matches_any(
-    selectors: &[String],
-    rule: &crate::catalog::Rule,
-    catalog: &Catalog,
-) -> Result<bool, String> {
-    let mut hit = false;
-    for s in selectors {
-        let known = s == "ALL"
-            || catalog.find_rule(s).is_some()
-            || (s.len() >= 3 && catalog.rules.iter().any(|r| r.code.starts_with(s.as_str())));
-        if !known {
-            return Err(format!("unknown rule selector `{s}` (see `unblock rules`)"));
-        }
-        hit |= s == "ALL"
-            || s == &rule.id
-            || rule.code.starts_with(s.as_str())
-            || rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(s));
-    }
-    Ok(hit)
-}
-
 /// Reads `[tool.unblock]` from a `pyproject.toml`, or a whole standalone TOML file given with
 /// `--config`. `Ok(None)` when a `pyproject.toml` has no `[tool.unblock]` table.
 pub fn read_config_file(path: &Path, standalone: bool) -> Result<Option<Options>, ConfigError> {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use crate::catalog::Rule;
+use crate::catalog::{Catalog, Rule};
+use crate::selector::RuleSelector;
 use crate::syntax::{enclosing_statement, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +48,8 @@ impl Suppressions {
         Suppressions { lines }
     }
 
-    pub fn is_suppressed(&self, root: Node, node: Node, rule: &Rule) -> bool {
+    pub fn is_suppressed(&self, root: Node, node: Node, index: usize, catalog: &Catalog) -> bool {
+        let rule = &catalog.rules[index];
         if self.lines.is_empty() {
             return false;
         }
@@ -59,17 +61,19 @@ impl Suppressions {
             self.lines.get(row).is_some_and(|ds| {
                 ds.iter().any(|d| match d {
                     Directive::All => true,
-                    Directive::Codes(codes) => codes.iter().any(|c| matches_rule(c, rule)),
+                    Directive::Codes(codes) => {
+                        codes.iter().any(|c| matches_rule(c, index, rule, catalog))
+                    }
                 })
             })
         })
     }
 }
 
-fn matches_rule(code: &str, rule: &Rule) -> bool {
-    code.eq_ignore_ascii_case(&rule.code)
-        || code == rule.id
-        || rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(code))
+/// Whether a code in a comment names the rule; a code no rule has names none (as in ruff, an
+/// unknown code in a `noqa` comment suppresses nothing).
+fn matches_rule(code: &str, index: usize, rule: &Rule, catalog: &Catalog) -> bool {
+    RuleSelector::parse(code, catalog).is_ok_and(|s| s.matches(index, rule))
 }
 
 fn parse_comment(comment: &str) -> Vec<Directive> {

@@ -1027,3 +1027,51 @@ fn requires_python_38_writes_no_to_thread() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("aiofiles, httpx"), "{}", stderr(&out));
 }
+
+#[test]
+fn rule_selectors_mean_the_same_everywhere_in_any_case() {
+    let src = "import os\nimport time\n\n\nasync def main(p):\n    time.sleep(1)  # noqa: async251\n    time.sleep(2)  # noqa: E501\n    return os.path.exists(p)\n";
+    let dir = tree(&[("a.py", src)]);
+    let codes = |args: &[&str]| -> Vec<String> {
+        let out = unblock(dir.path())
+            .args(["check", "--output-format", "json"])
+            .args(args)
+            .output()
+            .expect("runs");
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        rows.as_array()
+            .expect("array")
+            .iter()
+            .map(|r| format!("{}:{}", r["code"].as_str().unwrap_or(""), r["line"]))
+            .collect()
+    };
+    // The lower-case alias suppresses line 6; an unknown code (E501) suppresses nothing.
+    assert_eq!(codes(&[]), ["UNB100:7", "UNB120:8"]);
+    assert_eq!(codes(&["--select", "unb100"]), ["UNB100:7"]);
+    assert_eq!(
+        codes(&["--select", "unb1", "--ignore", "blocking-SLEEP"]),
+        ["UNB120:8"]
+    );
+    assert_eq!(codes(&["--select", "async2"]), ["UNB100:7", "UNB120:8"]);
+    for bad in ["E501", "unb9"] {
+        let out = unblock(dir.path())
+            .args(["check", "--select", bad])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&format!("unknown rule selector `{bad}`")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let explain = unblock(dir.path())
+        .args(["explain", "async251"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&explain).starts_with("# blocking-sleep (UNB100)"),
+        "{}",
+        stdout(&explain)
+    );
+}
