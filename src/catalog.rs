@@ -196,6 +196,8 @@ pub struct Catalog {
     methods: HashMap<(String, String), MethodEntry>,
     types: HashMap<String, TypeDef>,
     constructors: HashMap<String, String>,
+    /// The undotted call names (`open`, `input`, `print`): builtins the catalog names.
+    builtins: std::collections::HashSet<String>,
 }
 
 impl Catalog {
@@ -216,8 +218,20 @@ impl Catalog {
         })?;
         let rule = self.rules.len();
         self.rules.push(family.rule);
+        let twice = |what: String| CatalogError::Invalid {
+            file: file.to_string(),
+            message: format!("{what} is listed twice"),
+        };
         for raw in family.calls {
             for name in raw.names {
+                if self.calls.contains_key(&name)
+                    || self
+                        .prefix_calls
+                        .iter()
+                        .any(|e| format!("{}*", e.name) == name)
+                {
+                    return Err(twice(format!("call `{name}`")));
+                }
                 let entry = CallEntry {
                     rule,
                     name: name.clone(),
@@ -233,6 +247,12 @@ impl Catalog {
         }
         for raw in family.methods {
             for name in raw.names {
+                if self
+                    .methods
+                    .contains_key(&(raw.type_name.clone(), name.clone()))
+                {
+                    return Err(twice(format!("method `{}.{name}`", raw.type_name)));
+                }
                 self.methods.insert(
                     (raw.type_name.clone(), name.clone()),
                     MethodEntry {
@@ -258,6 +278,9 @@ impl Catalog {
                 self.constructors.insert(ctor.clone(), raw.name.clone());
             }
             for name in &raw.methods {
+                if self.methods.contains_key(&(raw.name.clone(), name.clone())) {
+                    return Err(twice(format!("method `{}.{name}`", raw.name)));
+                }
                 self.methods.insert(
                     (raw.name.clone(), name.clone()),
                     MethodEntry {
@@ -294,11 +317,19 @@ impl Catalog {
             entry.name = prefix;
             self.prefix_calls.push(entry);
         } else {
+            if !entry.name.contains('.') {
+                self.builtins.insert(entry.name.clone());
+            }
             self.calls
                 .entry(entry.name.clone())
                 .or_default()
                 .push(entry);
         }
+    }
+
+    /// Whether an unbound name is a builtin the catalog names (`open`, `input`, `print`).
+    pub fn names_builtin(&self, name: &str) -> bool {
+        self.builtins.contains(name)
     }
 
     /// Every type a method, a return or a constructor names must be declared.
@@ -429,6 +460,39 @@ mod tests {
             catalog.constructed_type("pathlib.Path"),
             Some("pathlib.Path")
         );
+    }
+
+    const FAMILY: &str = "[rule]\ncode = \"UNB901\"\nid = \"test-family\"\nsummary = \"s\"\nfix = \"thread\"\ndoc = \"d\"\n";
+
+    #[test]
+    fn a_new_builtin_is_one_toml_line() {
+        let mut catalog = Catalog::builtin().expect("catalog");
+        assert!(!catalog.names_builtin("breakpoint"));
+        let family = format!("{FAMILY}\n[[calls]]\nnames = [\"breakpoint\"]\n");
+        catalog.add_family("test.toml", &family).expect("valid");
+        assert!(catalog.names_builtin("breakpoint"));
+        assert!(!catalog.calls_named("breakpoint").is_empty());
+    }
+
+    #[test]
+    fn a_name_listed_twice_is_an_error() {
+        let mut catalog = Catalog::builtin().expect("catalog");
+        let family = format!("{FAMILY}\n[[calls]]\nnames = [\"time.sleep\"]\n");
+        let err = catalog
+            .add_family("test.toml", &family)
+            .expect_err("time.sleep is in sleep.toml");
+        assert!(
+            err.to_string()
+                .contains("call `time.sleep` is listed twice"),
+            "{err}"
+        );
+        let mut catalog = Catalog::builtin().expect("catalog");
+        let family =
+            format!("{FAMILY}\n[[methods]]\ntype = \"pathlib.Path\"\nnames = [\"read_text\"]\n");
+        let err = catalog
+            .add_family("test.toml", &family)
+            .expect_err("Path.read_text is in path.toml");
+        assert!(err.to_string().contains("listed twice"), "{err}");
     }
 
     #[test]

@@ -16,9 +16,6 @@ use tree_sitter::Node;
 use crate::catalog::{Catalog, Scope};
 use crate::syntax::{is_comprehension, is_field, named_children, text, unparenthesize};
 
-/// The builtins the catalog can name; any other unbound name resolves to nothing.
-const BUILTINS: &[&str] = &["open", "input", "print"];
-
 /// The types of a class's `self.<attr>` values (`None` where they disagree).
 type AttrTypes = HashMap<String, Option<String>>;
 
@@ -112,7 +109,11 @@ impl<'a> Resolver<'a> {
                 let ident = text(expr, self.src);
                 match self.lookup(ident, expr) {
                     Lookup::Bound { sites, .. } => single_import(&sites)?,
-                    Lookup::Unbound => BUILTINS.contains(&ident).then(|| ident.to_string())?,
+                    // A builtin the catalog names; any other unbound name resolves to nothing.
+                    Lookup::Unbound => self
+                        .catalog
+                        .names_builtin(ident)
+                        .then(|| ident.to_string())?,
                 }
             }
             "attribute" => {
