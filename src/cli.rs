@@ -11,18 +11,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::catalog::Catalog;
-use crate::diff::unified;
+use crate::config::{Configs, Options, RuntimeChoice};
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
-use crate::output;
-use crate::plan::Strategy;
+use crate::find::catalog::Catalog;
+use crate::fix::Strategy;
+use crate::report::diff::unified;
+use crate::report::output;
+use crate::report::rules;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
     finding_line, packages_line, plural, summary,
 };
-use crate::rules;
-use crate::settings::{Configs, Options, RuntimeChoice};
 use crate::write::write_atomic;
 
 #[derive(Parser, Debug)]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::settings::Configs;
+use crate::config::Configs;
 
 /// Folder names never walked into (a file named explicitly is still processed).
 pub const SKIPPED_DIRS: &[&str] = &[

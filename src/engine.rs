@@ -7,16 +7,16 @@ use std::sync::Arc;
 use thiserror::Error;
 use tree_sitter::{Node, Tree};
 
-use crate::catalog::Catalog;
-use crate::edits::{Fix, apply, splice};
+use crate::find::catalog::Catalog;
 use crate::find::find;
-use crate::imports::{add_imports, remove_unused};
-use crate::newer_syntax::{blank_newer_syntax, restore};
-use crate::plan::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
+use crate::find::suppress::Suppressions;
+use crate::fix::edits::{Fix, apply, splice};
+use crate::fix::imports::{add_imports, remove_unused};
+use crate::fix::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
+use crate::parse::newer_syntax::{blank_newer_syntax, restore};
+use crate::parse::syntax::{first_error, parse};
+use crate::read::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::resolve::Resolver;
-use crate::source::{DecodeError, Source, decode, encode, may_contain_async};
-use crate::suppress::Suppressions;
-use crate::syntax::{first_error, parse};
 use crate::verify::{Refusal, gate};
 
 /// Rounds of fixing before giving up on reaching a fixed point.
@@ -38,9 +38,9 @@ pub struct FileOptions {
     /// Third-party libraries allowed beyond the project's declared ones (`native`).
     pub native: Vec<String>,
     /// `target-version`, when set (else the project's `requires-python`).
-    pub target: Option<crate::project::PythonVersion>,
+    pub target: Option<crate::config::project::PythonVersion>,
     /// The project the file belongs to.
-    pub project: Arc<crate::project::Project>,
+    pub project: Arc<crate::config::project::Project>,
     /// How long one file may take before it is skipped ([`TIME_BUDGET`] unless a test says).
     pub budget: std::time::Duration,
 }
@@ -522,7 +522,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let allowed = Allowed {
         strategy: options.strategy,
         unsafe_fixes: options.unsafe_fixes,
-        libraries: crate::plan::NATIVE_LIBRARIES
+        libraries: crate::fix::NATIVE_LIBRARIES
             .iter()
             .copied()
             .filter(|lib| {
@@ -570,7 +570,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
             let r = report(p, catalog, text);
             let why = refusals.get(&(
                 label_key(&r),
-                crate::syntax::text(p.finding.node, text).to_string(),
+                crate::parse::syntax::text(p.finding.node, text).to_string(),
             ))?;
             Some((p.fix.as_ref()?, why))
         })
@@ -596,7 +596,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
             (None, None) => None,
         };
         fix_of.push(index);
-        node_texts.push(crate::syntax::text(p.finding.node, text).to_string());
+        node_texts.push(crate::parse::syntax::text(p.finding.node, text).to_string());
         reported.push(r);
     }
     Analysis {
@@ -631,7 +631,7 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
             .fix
             .iter()
             .flat_map(|f| f.needs.iter())
-            .filter(|m| crate::plan::NATIVE_LIBRARIES.contains(m))
+            .filter(|m| crate::fix::NATIVE_LIBRARIES.contains(m))
             .map(|m| m.to_string())
             .collect(),
         unsafe_fix: p.unsafe_native.then_some(FixKind::Native),
@@ -658,10 +658,10 @@ mod tests {
 
     fn options() -> FileOptions {
         let catalog = Catalog::builtin().expect("catalog");
-        crate::settings::Config::new(
+        crate::config::Config::new(
             std::path::PathBuf::from("."),
             None,
-            crate::settings::Options::default(),
+            crate::config::Options::default(),
             &catalog,
         )
         .expect("config")

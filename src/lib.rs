@@ -1,37 +1,23 @@
 //! unblock: find blocking I/O in Python `async def` functions and rewrite it so the event loop
 //! never stalls.
 //!
-//! The pipeline, one module per stage: [`discover`] files → [`source`] read/decode →
-//! [`syntax`] parse (with [`newer_syntax`]) → [`resolve`] names and scopes → [`find`] blocking calls → [`plan`] fixes
-//! (with [`native_files`], [`native_http`], [`native_subprocess`] and [`extract`]) → [`edits`]
-//! apply (with [`imports`]) → [`verify`] →
-//! [`report`] / [`diff`] / [`write`](mod@write).
-//! [`engine`] runs one file through it; [`cli`] drives many.
+//! The pipeline, one module (or folder) per stage: [`discover`] files (with their [`config`]
+//! and project) → [`read`] and decode → [`parse`] → [`resolve`] names and scopes → [`find`]
+//! blocking calls (the catalog, rule selectors, suppression) → [`fix`] (plan each finding's
+//! rewrite: thread, sleep, helper, the native rewrites; edits and imports) → [`verify`] the
+//! result → [`write`](mod@write) files / [`report`] findings and diffs. [`engine`] runs one
+//! file through it, within its [`budget`]; [`cli`] drives many.
 
 pub mod budget;
-pub mod catalog;
 pub mod cli;
-pub mod diff;
+pub mod config;
 pub mod discover;
-pub mod edits;
 pub mod engine;
-pub mod extract;
 pub mod find;
-pub mod imports;
-pub mod native_files;
-pub mod native_http;
-pub mod native_subprocess;
-pub mod newer_syntax;
-pub mod output;
-pub mod plan;
-pub mod project;
+pub mod fix;
+pub mod parse;
+pub mod read;
 pub mod report;
 pub mod resolve;
-pub mod rules;
-pub mod selector;
-pub mod settings;
-pub mod source;
-pub mod suppress;
-pub mod syntax;
 pub mod verify;
 pub mod write;

@@ -13,8 +13,8 @@ use std::rc::Rc;
 
 use tree_sitter::Node;
 
-use crate::catalog::{Catalog, Scope};
-use crate::syntax::{is_comprehension, is_field, named_children, text, unparenthesize};
+use crate::find::catalog::{Catalog, Scope};
+use crate::parse::syntax::{is_comprehension, is_field, named_children, text, unparenthesize};
 
 /// The types of a class's `self.<attr>` values (`None` where they disagree).
 type AttrTypes = HashMap<String, Option<String>>;
@@ -170,7 +170,7 @@ impl<'a> Resolver<'a> {
         }
         let counts = self
             .reference_counts
-            .get_or_init(|| crate::imports::reference_counts(self.root, self.src));
+            .get_or_init(|| crate::fix::imports::reference_counts(self.root, self.src));
         names
             .iter()
             .any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)
@@ -449,7 +449,10 @@ impl<'a> Resolver<'a> {
         let mut child = at;
         let mut below: Option<Node<'a>> = None;
         let mut functions_passed = 0usize;
-        for parent in crate::syntax::ancestors(self.root, at).into_iter().rev() {
+        for parent in crate::parse::syntax::ancestors(self.root, at)
+            .into_iter()
+            .rev()
+        {
             let kind = parent.kind();
             if is_comprehension(kind) && !in_first_iterable(parent, child, below) {
                 for clause in named_children(parent) {
@@ -1005,7 +1008,7 @@ fn dotted(node: Node, src: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::parse;
+    use crate::parse::syntax::parse;
 
     fn find_call<'t>(root: Node<'t>, src: &str, callee: &str) -> Node<'t> {
         let mut stack = vec![root];

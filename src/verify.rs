@@ -13,9 +13,9 @@ use std::collections::{HashMap, HashSet};
 use thiserror::Error;
 use tree_sitter::{Node, Tree};
 
-use crate::catalog::Catalog;
+use crate::find::catalog::Catalog;
+use crate::parse::syntax::{first_error, is_binding_target, parse, text, variable_identifiers};
 use crate::resolve::Resolver;
-use crate::syntax::{first_error, is_binding_target, parse, text, variable_identifiers};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum VerifyError {
@@ -321,7 +321,7 @@ fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
         let start = statement.start_byte();
-        let line_start = crate::syntax::line_start(src, start);
+        let line_start = crate::parse::syntax::line_start(src, start);
         let at_line_start = src[line_start..start]
             .chars()
             .all(|c| matches!(c, ' ' | '\t' | '\x0c'));
@@ -358,7 +358,7 @@ fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
                 continue;
             }
             let start = statement.start_byte();
-            let line_start = crate::syntax::line_start(src, start);
+            let line_start = crate::parse::syntax::line_start(src, start);
             if !src[line_start..start]
                 .chars()
                 .all(|c| matches!(c, ' ' | '\t' | '\x0c'))
@@ -380,7 +380,7 @@ fn indentation_faults(src: &str, root: Node) -> Vec<usize> {
 }
 
 fn line_of(src: &str, at: usize) -> &str {
-    &src[crate::syntax::line_start(src, at)..]
+    &src[crate::parse::syntax::line_start(src, at)..]
 }
 
 /// A line's indentation as CPython measures it: (tab size 8, tab size 1).
@@ -430,7 +430,7 @@ fn generator_returns(root: Node) -> usize {
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
         stack.extend(node.children(&mut cursor));
-        if !crate::syntax::is_async_def(node) {
+        if !crate::parse::syntax::is_async_def(node) {
             continue;
         }
         let Some(body) = node.child_by_field_name("body") else {

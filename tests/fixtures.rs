@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use unblock::catalog::Catalog;
-use unblock::diff::unified;
+use unblock::config::{Config, Options};
 use unblock::engine::{FileOptions, Mode, process};
+use unblock::find::catalog::Catalog;
+use unblock::report::diff::unified;
 use unblock::report::{FileResult, Style, finding_line, summary};
-use unblock::settings::{Config, Options};
 
 fn options_for(source: &str) -> FileOptions {
     let toml_text: String = source
@@ -88,7 +88,7 @@ fn run_fixture(path: &Path) -> String {
     let mut labelled_manual: Vec<String> = fixed
         .findings
         .iter()
-        .filter(|f| f.fix == unblock::plan::FixKind::Manual && f.reason.is_some())
+        .filter(|f| f.fix == unblock::fix::FixKind::Manual && f.reason.is_some())
         .map(|f| format!("{} {} in {}", f.code, f.call, f.function))
         .collect();
     let mut left: Vec<String> = fixed
@@ -102,11 +102,11 @@ fn run_fixture(path: &Path) -> String {
         labelled_manual, left,
         "{name}: check's manual labels differ from what fix leaves"
     );
-    let check_labels: Vec<(String, unblock::plan::FixKind)> = checked_labels
+    let check_labels: Vec<(String, unblock::fix::FixKind)> = checked_labels
         .iter()
         .map(|f| (format!("{}:{} {}", f.line, f.column, f.call), f.fix))
         .collect();
-    let fix_labels: Vec<(String, unblock::plan::FixKind)> = fixed
+    let fix_labels: Vec<(String, unblock::fix::FixKind)> = fixed
         .findings
         .iter()
         .map(|f| (format!("{}:{} {}", f.line, f.column, f.call), f.fix))
@@ -134,7 +134,7 @@ fn run_fixture(path: &Path) -> String {
         let unfixed: Vec<String> = fixed
             .remaining
             .iter()
-            .filter(|f| f.fix != unblock::plan::FixKind::Manual)
+            .filter(|f| f.fix != unblock::fix::FixKind::Manual)
             .map(|f| format!("{}:{} {} ({:?})", f.line, f.column, f.call, f.fix))
             .collect();
         assert!(

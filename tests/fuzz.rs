@@ -20,9 +20,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use unblock::catalog::Catalog;
+use unblock::config::{Config, Options};
 use unblock::engine::{FileOptions, Mode, Outcome, process};
-use unblock::settings::{Config, Options};
+use unblock::find::catalog::Catalog;
 
 /// A small deterministic generator (xorshift64*): the same seed, the same inputs.
 struct Rng(u64);
@@ -308,8 +308,8 @@ fn failure(input: &[u8], options: &FileOptions, limit: Duration) -> Option<Strin
         }
     };
     let (before, after) = (lf(&f.source.text), lf(&f.after));
-    if let Some(tree) = unblock::syntax::parse(&before)
-        && unblock::syntax::first_error(&tree).is_none()
+    if let Some(tree) = unblock::parse::syntax::parse(&before)
+        && unblock::parse::syntax::first_error(&tree).is_none()
         && let Err(refusal) = unblock::verify::gate(&before, &tree, &after)
     {
         return Some(format!("the output fails the gate: {refusal}"));

@@ -2,6 +2,8 @@
 //! file, cached per directory), `--config FILE`, `--isolated`, and the command-line options that
 //! override the file. Produces the [`FileOptions`] of each file.
 
+pub mod project;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -10,11 +12,11 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::catalog::Catalog;
+use crate::config::project::Project;
 use crate::engine::FileOptions;
-use crate::plan::{Runtime, Strategy};
-use crate::project::Project;
-use crate::selector::{any_matches, parse_all};
+use crate::find::catalog::Catalog;
+use crate::find::selector::{any_matches, parse_all};
+use crate::fix::{Runtime, Strategy};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -175,17 +177,17 @@ impl Config {
             }
         }
         if let Some(target) = &options.target_version
-            && crate::project::parse_target_version(target).is_none()
+            && crate::config::project::parse_target_version(target).is_none()
         {
             return Err(invalid(format!(
                 "`target-version = \"{target}\"` must be one of py37 … py314"
             )));
         }
         for library in options.native.iter().flatten() {
-            if !crate::plan::NATIVE_LIBRARIES.contains(&library.as_str()) {
+            if !crate::fix::NATIVE_LIBRARIES.contains(&library.as_str()) {
                 return Err(invalid(format!(
                     "`native` lists `{library}`; the native fixes use {}",
-                    crate::plan::NATIVE_LIBRARIES.join(", ")
+                    crate::fix::NATIVE_LIBRARIES.join(", ")
                 )));
             }
         }
@@ -225,8 +227,8 @@ impl Config {
                 .options
                 .target_version
                 .as_deref()
-                .and_then(crate::project::parse_target_version),
-            project: Arc::new(crate::project::Project::default()),
+                .and_then(crate::config::project::parse_target_version),
+            project: Arc::new(crate::config::project::Project::default()),
             budget: crate::engine::TIME_BUDGET,
         }
     }

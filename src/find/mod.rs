@@ -5,13 +5,17 @@
 //! `lambda` or `class` body, and not already awaited. Comprehensions count; a generator
 //! expression is remembered, since `await` cannot go inside one.
 
+pub mod catalog;
+pub mod selector;
+pub mod suppress;
+
 use tree_sitter::Node;
 
-use crate::catalog::{Catalog, EntryFix};
-use crate::resolve::Resolver;
-use crate::syntax::{
+use crate::find::catalog::{Catalog, EntryFix};
+use crate::parse::syntax::{
     children, is_async_def, is_comprehension, is_field, named_children, text, unparenthesize,
 };
+use crate::resolve::Resolver;
 
 /// What matched.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,13 +13,13 @@
 
 use tree_sitter::Node;
 
-use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, give_where};
-use crate::resolve::Resolver;
-use crate::syntax::{
+use crate::fix::edits::{Edit, Fix};
+use crate::fix::{FixKind, Planned, give_where};
+use crate::parse::syntax::{
     children, indent_unit, is_field, named_children, needs_parentheses, newline_of, text,
     unparenthesize, within,
 };
+use crate::resolve::Resolver;
 
 const AWAITED_METHODS: &[&str] = &[
     "read",
@@ -47,8 +47,8 @@ pub struct FileOpener {
 }
 
 impl FileOpener {
-    pub fn for_runtime(resolver: &Resolver, runtime: crate::plan::Runtime) -> FileOpener {
-        use crate::plan::Runtime;
+    pub fn for_runtime(resolver: &Resolver, runtime: crate::fix::Runtime) -> FileOpener {
+        use crate::fix::Runtime;
         let (module, member, awaited) = match runtime {
             Runtime::Asyncio => ("aiofiles", "open", false),
             Runtime::Anyio => ("anyio", "open_file", true),
@@ -361,7 +361,7 @@ fn rewrite_one_use<'t>(
                     if crate::find::in_generator_scope(call) {
                         return None;
                     }
-                    Some((crate::edits::await_call(call), call))
+                    Some((crate::fix::edits::await_call(call), call))
                 }
                 None if PLAIN_ATTRIBUTES.contains(&attr) => Some((Vec::new(), parent)),
                 _ => None,
@@ -475,7 +475,7 @@ fn convert_statement<'t>(
     name: &FileOpener,
 ) -> Option<(Node<'t>, Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
-    let statement = crate::syntax::enclosing_statement(resolver.root(), opener);
+    let statement = crate::parse::syntax::enclosing_statement(resolver.root(), opener);
     if !matches!(
         statement.kind(),
         "expression_statement" | "return_statement"
@@ -488,7 +488,7 @@ fn convert_statement<'t>(
     // lambda whose variables it reads, out of a branch, or ahead of another call.
     if crate::find::in_nested_scope(opener, function)
         || crate::find::in_generator_scope(opener)
-        || !crate::syntax::can_move_before(opener, statement)
+        || !crate::parse::syntax::can_move_before(opener, statement)
     {
         return None;
     }
@@ -504,7 +504,7 @@ fn convert_statement<'t>(
     if openers != 1 {
         return None;
     }
-    let handle = crate::syntax::free_name(src, function, "f");
+    let handle = crate::parse::syntax::free_name(src, function, "f");
     // The opener's use: a method call on it, or an argument of json.load/dump.
     let parent = opener.parent()?;
     let (use_start, use_end, replacement, covered) =

@@ -3,7 +3,7 @@
 //! context lines match the bytes on disk.
 
 use crate::engine::Fixed;
-use crate::source::{Source, encode};
+use crate::read::{Source, encode};
 
 pub fn unified(display_path: &str, fixed: &Fixed) -> Vec<u8> {
     let bom = if fixed.source.bom { "\u{feff}" } else { "" };

@@ -11,12 +11,12 @@
 
 use tree_sitter::Node;
 
-use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, give_to_nodes};
-use crate::resolve::Resolver;
-use crate::syntax::{
+use crate::fix::edits::{Edit, Fix};
+use crate::fix::{FixKind, Planned, give_to_nodes};
+use crate::parse::syntax::{
     is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
 };
+use crate::resolve::Resolver;
 
 /// Keyword arguments that only `Popen` understands; they are turned into decoding instead.
 const TEXT_KEYWORDS: &[&str] = &["text", "universal_newlines", "encoding", "errors"];
@@ -154,7 +154,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         return None;
     }
     let launch = launch(resolver, call)?;
-    let (asyncio, import) = crate::plan::module_at(resolver, "asyncio", call)?;
+    let (asyncio, import) = crate::fix::module_at(resolver, "asyncio", call)?;
     let mut needs: Vec<&'static str> = import.into_iter().collect();
 
     // The launch itself.
@@ -198,7 +198,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
                 {
                     return None;
                 }
-                edits.extend(crate::edits::await_call(c));
+                edits.extend(crate::fix::edits::await_call(c));
                 covered.push(c);
                 waited = true;
             }
@@ -246,7 +246,7 @@ fn communicate_edits<'t>(
     if input.is_some() && !launch.stdin_piped {
         return None;
     }
-    let mut edits = crate::edits::await_call(call);
+    let mut edits = crate::fix::edits::await_call(call);
     let Some((encoding, errors)) = &launch.text_mode else {
         return Some(edits);
     };
@@ -318,7 +318,7 @@ fn communicate_edits<'t>(
     }
     if !lines.is_empty() {
         // After the statement's line (and any comment on it), before its line break.
-        let eol = crate::syntax::line_end(src, statement.end_byte());
+        let eol = crate::parse::syntax::line_end(src, statement.end_byte());
         let at = if src[..eol].ends_with("\r\n") {
             eol - 2
         } else if src[..eol].ends_with('\n') {
@@ -339,9 +339,9 @@ fn communicate_edits<'t>(
 pub fn use_run_process<'t>(
     planned: &mut [Planned<'t>],
     resolver: &Resolver<'t>,
-    runtime: crate::plan::Runtime,
+    runtime: crate::fix::Runtime,
 ) {
-    use crate::plan::Runtime;
+    use crate::fix::Runtime;
     let module = match runtime {
         Runtime::Anyio => "anyio",
         Runtime::Trio => "trio",

@@ -9,14 +9,21 @@
 //! - a call inside a generator expression offloads the call that consumes the generator, since
 //!   `await` cannot go inside one.
 
+pub mod edits;
+pub mod helper;
+pub mod imports;
+pub mod native;
+
 use serde::Serialize;
 use tree_sitter::Node;
 
-use crate::catalog::{Catalog, EntryFix, Scope};
-use crate::edits::{Edit, Fix};
+use crate::find::catalog::{Catalog, EntryFix, Scope};
 use crate::find::{Finding, Matched};
+use crate::fix::edits::{Edit, Fix};
+use crate::parse::syntax::{
+    is_field, named_children, needs_parentheses, text, unparenthesize, within,
+};
 use crate::resolve::Resolver;
-use crate::syntax::{is_field, named_children, needs_parentheses, text, unparenthesize, within};
 
 /// The kind of fix a finding gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -169,7 +176,7 @@ impl Spelling {
         resolver: &Resolver,
         runtime: Option<Runtime>,
         project_offload: Option<&str>,
-        target: Option<crate::project::PythonVersion>,
+        target: Option<crate::config::project::PythonVersion>,
     ) -> Spelling {
         // anyio runs on asyncio and trio alike, so it wins when used; trio only when asyncio is
         // not used too (a module pre-importing trio is still an asyncio program).
@@ -294,8 +301,8 @@ fn self_with_attribute(src: &str, function: Node, attribute: &str) -> Option<Str
     let params = function.child_by_field_name("parameters")?;
     let first = *named_children(params).first()?;
     let receiver = match first.kind() {
-        "identifier" => crate::syntax::text(first, src),
-        "typed_parameter" => crate::syntax::text(*named_children(first).first()?, src),
+        "identifier" => crate::parse::syntax::text(first, src),
+        "typed_parameter" => crate::parse::syntax::text(*named_children(first).first()?, src),
         _ => return None,
     };
     let mut up = function.parent()?;
@@ -306,7 +313,7 @@ fn self_with_attribute(src: &str, function: Node, attribute: &str) -> Option<Str
         .parent()
         .filter(|c| up.kind() == "block" && c.kind() == "class_definition")?;
     let needle = format!("{receiver}.{attribute}");
-    let body = crate::syntax::text(class, src);
+    let body = crate::parse::syntax::text(class, src);
     let used = body.match_indices(&needle).any(|(i, _)| {
         let after = body[i + needle.len()..].chars().next();
         !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
@@ -433,7 +440,7 @@ pub fn plan<'t>(
     }
     indexed.sort_by_key(|(index, _)| *index);
     let mut planned: Vec<Planned<'t>> = indexed.into_iter().map(|(_, p)| p).collect();
-    crate::extract::extract_helpers(&mut planned, resolver, spelling);
+    crate::fix::helper::extract_helpers(&mut planned, resolver, spelling);
     planned
 }
 
@@ -469,21 +476,22 @@ fn plan_function<'t>(
     // left.
     if allowed.strategy == Strategy::Auto {
         if spelling.runtime != Runtime::Asyncio || allowed.library("aiofiles") {
-            let opener = crate::native_files::FileOpener::for_runtime(resolver, spelling.runtime);
-            crate::native_files::use_async_files(planned, resolver, &opener);
+            let opener =
+                crate::fix::native::files::FileOpener::for_runtime(resolver, spelling.runtime);
+            crate::fix::native::files::use_async_files(planned, resolver, &opener);
         }
         if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
-            crate::native_subprocess::use_async_subprocesses(planned, resolver);
+            crate::fix::native::subprocess::use_async_subprocesses(planned, resolver);
             // requests and httpx differ in ways no local analysis rules out (the user agent,
             // JSON body spacing, a query in the URL beside `params=`): an unsafe fix.
             if allowed.unsafe_fixes && allowed.library("httpx") {
-                crate::native_http::use_async_http(planned, resolver);
-                crate::native_http::use_async_sessions(planned, resolver);
+                crate::fix::native::http::use_async_http(planned, resolver);
+                crate::fix::native::http::use_async_sessions(planned, resolver);
             }
         }
         if spelling.runtime != Runtime::Asyncio && spelling.uses_runtime_offload() {
             use_async_paths(planned, resolver, spelling);
-            crate::native_subprocess::use_run_process(planned, resolver, spelling.runtime);
+            crate::fix::native::subprocess::use_run_process(planned, resolver, spelling.runtime);
         }
     }
     await_into_temporaries(planned, resolver);
@@ -506,7 +514,7 @@ fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
         };
         let node = planned[i].finding.node;
         let function = planned[i].finding.function_node;
-        let statement = crate::syntax::enclosing_statement(resolver.root(), node);
+        let statement = crate::parse::syntax::enclosing_statement(resolver.root(), node);
         // The statement's own call offloaded whole reads and writes in the worker thread.
         if named_children(statement)
             .first()
@@ -551,7 +559,7 @@ pub(crate) fn shared_target_read_first<'t>(
         return None;
     }
     let expr = *named_children(statement).first()?;
-    let declared = crate::syntax::declared_outside(function, src);
+    let declared = crate::parse::syntax::declared_outside(function, src);
     let shared = |target: Node<'t>| match target.kind() {
         "attribute" | "subscript" => true,
         "identifier" => {
@@ -576,7 +584,7 @@ pub(crate) fn shared_target_read_first<'t>(
             {
                 return true;
             }
-            stack.extend(crate::syntax::children(n));
+            stack.extend(crate::parse::syntax::children(n));
         }
         false
     };
@@ -630,11 +638,11 @@ fn hoist<'t>(
     }
     if !within(cover, statement)
         || cover.id() == statement.id()
-        || !crate::syntax::can_move_before(cover, statement)
+        || !crate::parse::syntax::can_move_before(cover, statement)
     {
         return None;
     }
-    let line = crate::syntax::line_start(src, statement.start_byte());
+    let line = crate::parse::syntax::line_start(src, statement.start_byte());
     let indent = &src[line..statement.start_byte()];
     if !indent.trim().is_empty() {
         return None;
@@ -652,7 +660,7 @@ fn hoist<'t>(
         .collect();
     let mut sorted: Vec<&Edit> = shifted.iter().collect();
     sorted.sort_by_key(|e| (e.start, e.end));
-    let mut value = crate::edits::splice(text(cover, src), &sorted);
+    let mut value = crate::fix::edits::splice(text(cover, src), &sorted);
     if needs_parentheses(cover) && value.starts_with("(await ") && value.ends_with(')') {
         value = value[1..value.len() - 1].to_string();
     }
@@ -669,9 +677,12 @@ fn hoist<'t>(
         _ => None,
     }
     .unwrap_or_else(|| "value".to_string());
-    let temporary =
-        crate::syntax::free_name(src, function, &format!("{}_result", base.trim_matches('_')));
-    let newline = crate::syntax::newline_of(src);
+    let temporary = crate::parse::syntax::free_name(
+        src,
+        function,
+        &format!("{}_result", base.trim_matches('_')),
+    );
+    let newline = crate::parse::syntax::newline_of(src);
     Some(Fix {
         edits: vec![
             Edit::insert(line, format!("{indent}{temporary} = {value}{newline}")),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
+use crate::find::catalog::Catalog;
 
 #[derive(Serialize)]
 struct RuleRow<'c> {
@@ -47,7 +47,7 @@ pub fn list_json(catalog: &Catalog) -> String {
 
 /// The documentation of one rule, by id, code or ASYNC alias.
 pub fn explain(catalog: &Catalog, key: &str) -> Option<String> {
-    let index = crate::selector::RuleSelector::parse(key, catalog)
+    let index = crate::find::selector::RuleSelector::parse(key, catalog)
         .ok()?
         .single()?;
     let rule = &catalog.rules[index];

@@ -20,13 +20,13 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Offload, Planned, Spelling};
-use crate::resolve::{Resolver, names_bound_in};
-use crate::syntax::{
+use crate::fix::edits::{Edit, Fix};
+use crate::fix::{FixKind, Offload, Planned, Spelling};
+use crate::parse::syntax::{
     children, indent_unit, is_binding_target, is_field, line_end, line_start, named_children,
     newline_of, text, within,
 };
+use crate::resolve::{Resolver, names_bound_in};
 
 /// Method names of objects bound to the event loop: calling them from a worker thread is a bug.
 const LOOP_AFFINE_METHODS: &[&str] = &[
@@ -255,7 +255,7 @@ pub fn extract_helpers<'t>(
         for span in spans {
             // One statement that is just one blocking call: the plain thread fix reads better.
             if let Some(call) = extractor.single_call(span)
-                && let Some(fix) = crate::plan::offload_call(
+                && let Some(fix) = crate::fix::offload_call(
                     call,
                     &spelling.offload_in(resolver, function, call),
                     spelling,
@@ -632,7 +632,7 @@ impl<'t> Extractor<'_, 't> {
     /// The definition in this file of the function a call runs: a module-level `def`, or a
     /// method of the class around the async function called through its first parameter.
     fn local_definition(&self, call: Node<'t>) -> Option<Node<'t>> {
-        let callee = crate::syntax::unparenthesize(call.child_by_field_name("function")?);
+        let callee = crate::parse::syntax::unparenthesize(call.child_by_field_name("function")?);
         let (scope, name) = match callee.kind() {
             "identifier" => {
                 let name = text(callee, self.src);
@@ -788,7 +788,7 @@ impl<'t> Extractor<'_, 't> {
                 if node.kind() == "expression_statement"
                     && self.findings.iter().any(|f| within(*f, node))
                     && let Some(target) =
-                        crate::plan::shared_target_read_first(self.resolver, node, self.function)
+                        crate::fix::shared_target_read_first(self.resolver, node, self.function)
                 {
                     return Some(format!(
                         "it reads `{}` before a blocking call and changes it after: in a worker thread, other tasks could change it in between",
@@ -799,7 +799,7 @@ impl<'t> Extractor<'_, 't> {
         }
         // A name the function declares `global`/`nonlocal` would be a local of the helper:
         // its writes would be lost (or raise before the first one).
-        let declared = crate::syntax::declared_outside(self.function, self.src);
+        let declared = crate::parse::syntax::declared_outside(self.function, self.src);
         for name in &bound_inside {
             if declared.contains(name) {
                 return Some(format!(
@@ -1364,7 +1364,7 @@ impl<'t> Extractor<'_, 't> {
         // A value leaving the region must not carry blocking work back to the loop: a lazy
         // iterator or a generator made in the region would still be iterated there.
         let carries = |expr: Node<'t>| {
-            let expr = crate::syntax::unparenthesize(expr);
+            let expr = crate::parse::syntax::unparenthesize(expr);
             expr.kind() == "generator_expression" || self.lazy.iter().any(|l| l.id() == expr.id())
         };
         let mut carrying: HashSet<String> = HashSet::new();
@@ -1586,7 +1586,7 @@ fn set_before_a_call(stmts: &[Node], name: &str, src: &str) -> bool {
 }
 
 fn variable_identifiers_in(node: Node) -> Vec<Node> {
-    crate::syntax::variable_identifiers(node, &[])
+    crate::parse::syntax::variable_identifiers(node, &[])
 }
 
 /// Names bound by a statement on every path through it (plain statements and `with` bodies).
@@ -1629,7 +1629,7 @@ fn binding_identifiers(body: Node) -> Vec<Node> {
                 continue;
             }
             "lambda" => continue,
-            k if crate::syntax::is_comprehension(k) => continue,
+            k if crate::parse::syntax::is_comprehension(k) => continue,
             "identifier" => {
                 if is_binding_target(n) {
                     out.push(n);
@@ -1732,7 +1732,7 @@ fn enclosing_loop(node: Node) -> Option<Node> {
 
 /// Identifier nodes that name variables (not attribute or keyword-argument names), in order.
 fn identifiers<'t>(node: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
-    crate::syntax::variable_identifiers(node, &[])
+    crate::parse::syntax::variable_identifiers(node, &[])
         .into_iter()
         .map(|n| (text(n, src).to_string(), n))
         .collect()

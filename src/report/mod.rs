@@ -1,10 +1,14 @@
 //! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors.
 
+pub mod diff;
+pub mod output;
+pub mod rules;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::engine::{Outcome, Reported};
-use crate::plan::FixKind;
+use crate::fix::FixKind;
 
 /// The result of one file.
 #[derive(Debug)]
@@ -202,7 +206,7 @@ pub fn errors(results: &[FileResult]) -> Vec<String> {
 
 /// SARIF 2.1.0: one run, every rule of the catalog in `tool.driver.rules`, one result per
 /// finding; paths relative to the working directory (`%SRCROOT%`), columns in code points.
-pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) -> String {
+pub fn check_sarif(results: &[FileResult], catalog: &crate::find::catalog::Catalog) -> String {
     use serde_json::json;
     let rules: Vec<serde_json::Value> = catalog
         .rules

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use crate::catalog::{Catalog, Rule};
-use crate::selector::RuleSelector;
-use crate::syntax::{enclosing_statement, text};
+use crate::find::catalog::{Catalog, Rule};
+use crate::find::selector::RuleSelector;
+use crate::parse::syntax::{enclosing_statement, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Directive {

@@ -17,13 +17,13 @@
 
 use tree_sitter::Node;
 
-use crate::edits::{Edit, Fix};
-use crate::plan::{FixKind, Planned, give_to_nodes};
-use crate::resolve::Resolver;
-use crate::syntax::{
+use crate::fix::edits::{Edit, Fix};
+use crate::fix::{FixKind, Planned, give_to_nodes};
+use crate::parse::syntax::{
     children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
     text, unparenthesize, within,
 };
+use crate::resolve::Resolver;
 
 const METHODS: &[&str] = &[
     "get", "post", "put", "patch", "delete", "head", "options", "request",
@@ -108,10 +108,10 @@ fn convert<'t>(
 
     let httpx = resolver.module_alias_for("httpx");
     let module = httpx.clone().unwrap_or_else(|| "httpx".to_string());
-    let client = crate::syntax::free_name(src, function, "client");
+    let client = crate::parse::syntax::free_name(src, function, "client");
     let follow = from_requests && method != "head" && !arguments.explicit_redirects;
     let client_args = if follow { "follow_redirects=True" } else { "" };
-    let parens = crate::syntax::needs_parentheses(call);
+    let parens = crate::parse::syntax::needs_parentheses(call);
     let request = format!(
         "{}await {client}.{}({}){}",
         if parens { "(" } else { "" },
@@ -145,8 +145,8 @@ fn convert<'t>(
             )
         })
         .collect();
-    let body = crate::edits::splice(
-        crate::syntax::text(statement, src),
+    let body = crate::fix::edits::splice(
+        crate::parse::syntax::text(statement, src),
         &shifted.iter().collect::<Vec<_>>(),
     );
     let indent = &src[line_start(src, statement.start_byte())..statement.start_byte()];
@@ -322,7 +322,7 @@ fn convert_session<'t>(
         let statement = enclosing_statement(resolver.root(), call);
         response_uses(resolver, call, statement, function, &mut edits)?;
         let args = call.child_by_field_name("arguments")?;
-        let parens = crate::syntax::needs_parentheses(call);
+        let parens = crate::parse::syntax::needs_parentheses(call);
         edits.push(Edit::insert(
             call.start_byte(),
             if parens { "(await " } else { "await " },
@@ -453,7 +453,7 @@ fn request_arguments(
             .collect();
         let url = *positionals.get(usize::from(method == "request"))?;
         let plain = url.kind() == "string"
-            && !crate::syntax::children(url)
+            && !crate::parse::syntax::children(url)
                 .iter()
                 .any(|c| c.kind() == "interpolation")
             && !text(url, src).contains('?');

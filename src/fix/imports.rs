@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
-use crate::edits::Edit;
-use crate::syntax::{import_query, line_start, named_children, text, variable_identifiers};
+use crate::fix::edits::Edit;
+use crate::parse::syntax::{import_query, line_start, named_children, text, variable_identifiers};
 
 /// The modules the fixes may import that are not in the standard library.
 const THIRD_PARTY: &[&str] = &["aiofiles", "anyio", "httpx", "trio"];
@@ -282,8 +282,8 @@ fn delete_statement(src: &str, stmt: Node) -> Option<Edit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edits::splice;
-    use crate::syntax::parse;
+    use crate::fix::edits::splice;
+    use crate::parse::syntax::parse;
 
     fn add(src: &str, modules: &[&'static str]) -> String {
         let tree = parse(src).expect("tree");

@@ -497,7 +497,10 @@ mod tests {
         );
         assert_eq!(ranges.len(), 3);
         assert!(
-            crate::syntax::first_error(&crate::syntax::parse(&blanked).expect("tree")).is_none()
+            crate::parse::syntax::first_error(
+                &crate::parse::syntax::parse(&blanked).expect("tree")
+            )
+            .is_none()
         );
     }
 
@@ -516,7 +519,10 @@ mod tests {
     #[test]
     fn deepens_a_shallow_continuation_line_after_an_operator() {
         let text = "async def g():\n    def f():\n        (bar.\n    baz)\n        s = \"\"\"\n  x\n\"\"\"\n";
-        assert!(crate::syntax::first_error(&crate::syntax::parse(text).expect("tree")).is_some());
+        assert!(
+            crate::parse::syntax::first_error(&crate::parse::syntax::parse(text).expect("tree"))
+                .is_some()
+        );
         let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
         assert_eq!(
             blanked,
@@ -524,7 +530,10 @@ mod tests {
         );
         assert_eq!(ranges.len(), 1);
         assert!(
-            crate::syntax::first_error(&crate::syntax::parse(&blanked).expect("tree")).is_none()
+            crate::parse::syntax::first_error(
+                &crate::parse::syntax::parse(&blanked).expect("tree")
+            )
+            .is_none()
         );
         // At column 0 there is nothing to widen; deep enough lines and strings are left alone.
         assert!(blank_newer_syntax("async def g():\n    x = (a or\nb)\n").is_none());
@@ -534,7 +543,10 @@ mod tests {
     #[test]
     fn reads_a_generic_annotation_followed_by_an_operator_as_a_call() {
         let text = "class A:\n    async def f(self, a: X[int] or\n  str = None, b: Y[1] + 2) -> Z[a] == 1:\n        c: D[int] or str = None\n        e = {k: E[i] or y}\n        if c: F[i] or y\n";
-        assert!(crate::syntax::first_error(&crate::syntax::parse(text).expect("tree")).is_some());
+        assert!(
+            crate::parse::syntax::first_error(&crate::parse::syntax::parse(text).expect("tree"))
+                .is_some()
+        );
         let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
         assert_eq!(
             blanked,
@@ -542,7 +554,10 @@ mod tests {
         );
         assert_eq!(ranges.len(), 9);
         assert!(
-            crate::syntax::first_error(&crate::syntax::parse(&blanked).expect("tree")).is_none()
+            crate::parse::syntax::first_error(
+                &crate::parse::syntax::parse(&blanked).expect("tree")
+            )
+            .is_none()
         );
         assert!(
             blank_newer_syntax("def f(a: X[int], b: Y[1] | None = Z[0] or 1): ...\n").is_none()

@@ -45,7 +45,7 @@ impl Edit {
 /// `f()` → `await f()`, parenthesized where the value is used as a primary
 /// (`(await f()).attr`, never `await f().attr`).
 pub fn await_call(call: tree_sitter::Node) -> Vec<Edit> {
-    if crate::syntax::needs_parentheses(call) {
+    if crate::parse::syntax::needs_parentheses(call) {
         vec![
             Edit::insert(call.start_byte(), "(await "),
             Edit::insert(call.end_byte(), ")"),
