@@ -21,7 +21,8 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::fix::edits::{Edit, Fix};
-use crate::fix::{FixKind, Offload, Planned, Spelling};
+use crate::fix::model::{FixKind, Planned};
+use crate::fix::spelling::{Offload, Spelling};
 use crate::parse::syntax::{
     children, indent_unit, is_binding_target, is_field, line_end, line_start, named_children,
     newline_of, text, within,
@@ -255,7 +256,7 @@ pub fn extract_helpers<'t>(
         for span in spans {
             // One statement that is just one blocking call: the plain thread fix reads better.
             if let Some(call) = extractor.single_call(span)
-                && let Some(fix) = crate::fix::offload_call(
+                && let Some(fix) = crate::fix::thread::offload_call(
                     call,
                     &spelling.offload_in(resolver, function, call),
                     spelling,
@@ -788,7 +789,7 @@ impl<'t> Extractor<'_, 't> {
                 if node.kind() == "expression_statement"
                     && self.findings.iter().any(|f| within(*f, node))
                     && let Some(target) =
-                        crate::fix::shared_target_read_first(self.resolver, node, self.function)
+                        crate::fix::temporaries::shared_target_read_first(self.resolver, node, self.function)
                 {
                     return Some(format!(
                         "it reads `{}` before a blocking call and changes it after: in a worker thread, other tasks could change it in between",

@@ -14,7 +14,7 @@
 use tree_sitter::Node;
 
 use crate::fix::edits::{Edit, Fix};
-use crate::fix::{FixKind, Planned, give_where};
+use crate::fix::model::{FixKind, Planned, give_where};
 use crate::parse::syntax::{
     children, indent_unit, is_field, named_children, needs_parentheses, newline_of, text,
     unparenthesize, within,
@@ -47,8 +47,8 @@ pub struct FileOpener {
 }
 
 impl FileOpener {
-    pub fn for_runtime(resolver: &Resolver, runtime: crate::fix::Runtime) -> FileOpener {
-        use crate::fix::Runtime;
+    pub fn for_runtime(resolver: &Resolver, runtime: crate::fix::model::Runtime) -> FileOpener {
+        use crate::fix::model::Runtime;
         let (module, member, awaited) = match runtime {
             Runtime::Asyncio => ("aiofiles", "open", false),
             Runtime::Anyio => ("anyio", "open_file", true),

@@ -18,7 +18,7 @@
 use tree_sitter::Node;
 
 use crate::fix::edits::{Edit, Fix};
-use crate::fix::{FixKind, Planned, give_to_nodes};
+use crate::fix::model::{FixKind, Planned, give_to_nodes};
 use crate::parse::syntax::{
     children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
     text, unparenthesize, within,

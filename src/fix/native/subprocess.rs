@@ -12,7 +12,7 @@
 use tree_sitter::Node;
 
 use crate::fix::edits::{Edit, Fix};
-use crate::fix::{FixKind, Planned, give_to_nodes};
+use crate::fix::model::{FixKind, Planned, give_to_nodes};
 use crate::parse::syntax::{
     is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
 };
@@ -154,7 +154,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         return None;
     }
     let launch = launch(resolver, call)?;
-    let (asyncio, import) = crate::fix::module_at(resolver, "asyncio", call)?;
+    let (asyncio, import) = crate::fix::spelling::module_at(resolver, "asyncio", call)?;
     let mut needs: Vec<&'static str> = import.into_iter().collect();
 
     // The launch itself.
@@ -339,9 +339,9 @@ fn communicate_edits<'t>(
 pub fn use_run_process<'t>(
     planned: &mut [Planned<'t>],
     resolver: &Resolver<'t>,
-    runtime: crate::fix::Runtime,
+    runtime: crate::fix::model::Runtime,
 ) {
-    use crate::fix::Runtime;
+    use crate::fix::model::Runtime;
     let module = match runtime {
         Runtime::Anyio => "anyio",
         Runtime::Trio => "trio",
