@@ -198,6 +198,7 @@ fixtures!(
     helper_thread_context,
     http,
     http_native,
+    http_native_fallbacks,
     imports_alias,
     imports_docstring_future,
     imports_from_asyncio,

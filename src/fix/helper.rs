@@ -788,8 +788,11 @@ impl<'t> Extractor<'_, 't> {
             for node in descendants(*s) {
                 if node.kind() == "expression_statement"
                     && self.findings.iter().any(|f| within(*f, node))
-                    && let Some(target) =
-                        crate::fix::temporaries::shared_target_read_first(self.resolver, node, self.function)
+                    && let Some(target) = crate::fix::temporaries::shared_target_read_first(
+                        self.resolver,
+                        node,
+                        self.function,
+                    )
                 {
                     return Some(format!(
                         "it reads `{}` before a blocking call and changes it after: in a worker thread, other tasks could change it in between",

@@ -37,14 +37,18 @@ const BODYLESS: &[&str] = &["get", "head", "options", "delete"];
 const SAME_ATTRIBUTES: &[&str] = &["status_code", "content"];
 /// Not `raise_for_status()`: httpx also raises on an unfollowed 3xx.
 const SAME_METHODS: &[&str] = &["json"];
+/// The only handlers translated: `HTTPError` comes from `raise_for_status()` alone, which the
+/// swap never keeps, so neither side raises it for the call. `ConnectionError` and `Timeout`
+/// have no httpx counterpart catching the same errors (requests' `ConnectionError` also covers
+/// a dropped connection and a timeout while reading the body), so a handler naming them keeps
+/// the thread fix, as does any other requests exception.
 const EXCEPTIONS: &[(&str, &str)] = &[
     ("requests.exceptions.HTTPError", "HTTPStatusError"),
     ("requests.HTTPError", "HTTPStatusError"),
-    ("requests.exceptions.ConnectionError", "ConnectError"),
-    ("requests.ConnectionError", "ConnectError"),
-    ("requests.exceptions.Timeout", "TimeoutException"),
-    ("requests.Timeout", "TimeoutException"),
 ];
+/// Builtin bases of requests' exceptions (`RequestException` is an `IOError`, `InvalidURL` a
+/// `ValueError`): a handler naming one catches requests' errors but not httpx's.
+const BUILTIN_BASES: &[&str] = &["OSError", "IOError", "EnvironmentError", "ValueError"];
 
 /// Gives thread-fixed module-level HTTP calls the `httpx.AsyncClient` rewrite where it is exact.
 pub fn use_async_http<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
@@ -306,8 +310,13 @@ fn convert_session<'t>(
             .parent()
             .filter(|p| p.kind() == "attribute" && is_field(*p, "object", node))?;
         let method = text(attribute.child_by_field_name("attribute")?, src);
+        // httpx's headers take what requests' take only as plain strings (requests drops a
+        // `None` value, httpx raises).
         if method == "headers" {
-            continue;
+            if !from_requests || plain_header_change(src, attribute) {
+                continue;
+            }
+            return None;
         }
         let call = attribute
             .parent()
@@ -362,6 +371,39 @@ fn convert_session<'t>(
     ))
 }
 
+/// `s.headers.update({"X-A": "1"})` or `s.headers["X-A"] = "1"`, with plain strings.
+fn plain_header_change(src: &str, headers: Node) -> bool {
+    let Some(parent) = headers.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "attribute" => {
+            parent
+                .child_by_field_name("attribute")
+                .is_some_and(|a| text(a, src) == "update")
+                && parent
+                    .parent()
+                    .filter(|c| c.kind() == "call")
+                    .and_then(|c| c.child_by_field_name("arguments"))
+                    .is_some_and(|args| {
+                        let items = named_children(args);
+                        items.len() == 1 && literal_mapping(src, items[0], true)
+                    })
+        }
+        "subscript" => {
+            parent
+                .child_by_field_name("subscript")
+                .is_some_and(|k| plain_string(src, k))
+                && parent
+                    .parent()
+                    .filter(|a| a.kind() == "assignment" && is_field(*a, "left", parent))
+                    .and_then(|a| a.child_by_field_name("right"))
+                    .is_some_and(|v| plain_string(src, v))
+        }
+        _ => false,
+    }
+}
+
 struct Arguments {
     text: Vec<String>,
     explicit_redirects: bool,
@@ -392,11 +434,19 @@ fn request_arguments(
                 match name {
                     // requests drops `None` values and sends `True` as `True`; httpx raises
                     // or sends `true`: only literal strings and numbers mean the same.
-                    "params" | "headers" | "cookies" if literal_mapping(value) => {
+                    "params" if literal_mapping(src, value, false) => {
+                        out.push(text(arg, src).to_string())
+                    }
+                    "headers" | "cookies" if literal_mapping(src, value, true) => {
                         out.push(text(arg, src).to_string())
                     }
                     "json" if !BODYLESS.contains(&method) => out.push(text(arg, src).to_string()),
-                    "auth" if value.kind() == "tuple" || !from_requests => {
+                    // requests encodes basic-auth credentials as latin-1, httpx as UTF-8.
+                    "auth"
+                        if !from_requests
+                            || (value.kind() == "tuple"
+                                && named_children(value).iter().all(|v| plain_string(src, *v))) =>
+                    {
                         out.push(text(arg, src).to_string())
                     }
                     "timeout"
@@ -413,7 +463,7 @@ fn request_arguments(
                     "follow_redirects" if !from_requests => out.push(text(arg, src).to_string()),
                     "data" if !BODYLESS.contains(&method) => match value.kind() {
                         // `True`/`None` values are form-encoded differently.
-                        "dictionary" if literal_mapping(value) => {
+                        "dictionary" if literal_mapping(src, value, false) => {
                             out.push(text(arg, src).to_string())
                         }
                         "string" if from_requests => out.push(format!("content={value_text}")),
@@ -470,15 +520,34 @@ fn request_arguments(
     })
 }
 
-/// A dict literal whose values are all string or number literals.
-fn literal_mapping(value: Node) -> bool {
+/// A dict literal whose keys are plain string literals and whose values are plain string
+/// literals or, unless `text_only`, numbers. Plain: no bytes (httpx sends `b'x'` as its repr),
+/// no f-string, and only ASCII (requests encodes header values as latin-1, httpx refuses them;
+/// requests rejects a number as a header value, httpx with another error).
+fn literal_mapping(src: &str, value: Node, text_only: bool) -> bool {
     value.kind() == "dictionary"
         && named_children(value).into_iter().all(|pair| {
             pair.kind() == "pair"
                 && pair
-                    .child_by_field_name("value")
-                    .is_some_and(|v| matches!(v.kind(), "string" | "integer" | "float"))
+                    .child_by_field_name("key")
+                    .is_some_and(|k| plain_string(src, k))
+                && pair.child_by_field_name("value").is_some_and(|v| {
+                    plain_string(src, v) || (!text_only && matches!(v.kind(), "integer" | "float"))
+                })
         })
+}
+
+/// A string literal without a bytes prefix or interpolation, all ASCII.
+fn plain_string(src: &str, node: Node) -> bool {
+    if node.kind() != "string" {
+        return false;
+    }
+    let literal = text(node, src);
+    let prefix: String = literal
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    !prefix.contains(['b', 'B', 'f', 'F']) && literal.is_ascii()
 }
 
 /// The response is used only through same-meaning attributes: right on the call, or through
@@ -662,6 +731,12 @@ fn translate_handlers<'t>(
                     vec![types]
                 };
                 for t in listed {
+                    if t.kind() == "identifier"
+                        && BUILTIN_BASES.contains(&text(t, resolver.src()))
+                        && resolver.binding_scope(text(t, resolver.src()), t).is_none()
+                    {
+                        return None;
+                    }
                     let Some(q) = resolver.qualified_name(t) else {
                         continue;
                     };
