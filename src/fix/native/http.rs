@@ -90,6 +90,11 @@ fn convert<'t>(
     if crate::find::in_nested_scope(call, function) {
         return None;
     }
+    // `self.n += r.status_code` read before the await and written after it would lose a
+    // concurrent update: the thread fix goes to a temporary on the line before instead.
+    if crate::fix::temporaries::shared_target_read_first(resolver, statement, function).is_some() {
+        return None;
+    }
     // No other finding in the statement: it moves into a block of its own.
     if planned
         .iter()
