@@ -534,11 +534,8 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     };
     // Which findings `--unsafe-fixes` would make native: planned that way too (only when an
     // unsafe fix could apply), and said on the finding.
-    let unsafe_plan = (!allowed.unsafe_fixes
-        && allowed.library("httpx")
-        && findings
-            .iter()
-            .any(|f| catalog.rules[f.rule].id == "blocking-http"))
+    let unsafe_plan = (!findings.is_empty()
+        && crate::fix::native::unsafe_would_apply(&spelling, &allowed))
     .then(|| {
         let unsafe_allowed = Allowed {
             unsafe_fixes: true,

@@ -110,28 +110,7 @@ fn plan_function<'t>(
             );
         }
     }
-    // Native file I/O first (aiofiles on asyncio when the project has it, the runtime's own
-    // files on anyio and trio; `--strategy thread` uses none of them); helpers take what is
-    // left.
-    if allowed.strategy == Strategy::Auto {
-        if spelling.runtime != Runtime::Asyncio || allowed.library("aiofiles") {
-            let opener =
-                crate::fix::native::files::FileOpener::for_runtime(resolver, spelling.runtime);
-            crate::fix::native::files::use_async_files(planned, resolver, &opener);
-        }
-        if spelling.runtime == Runtime::Asyncio && spelling.uses_runtime_offload() {
-            crate::fix::native::subprocess::use_async_subprocesses(planned, resolver);
-            // requests and httpx differ in ways no local analysis rules out (the user agent,
-            // JSON body spacing, a query in the URL beside `params=`): an unsafe fix.
-            if allowed.unsafe_fixes && allowed.library("httpx") {
-                crate::fix::native::http::use_async_http(planned, resolver);
-                crate::fix::native::http::use_async_sessions(planned, resolver);
-            }
-        }
-        if spelling.runtime != Runtime::Asyncio && spelling.uses_runtime_offload() {
-            native::paths::use_async_paths(planned, resolver, spelling);
-            crate::fix::native::subprocess::use_run_process(planned, resolver, spelling.runtime);
-        }
-    }
+    // The native rewrites, where the table allows them; helpers take what is left.
+    native::apply_all(planned, resolver, spelling, allowed);
     await_into_temporaries(planned, resolver);
 }

@@ -588,3 +588,18 @@ fn convert_statement<'t>(
         covered_nodes,
     ))
 }
+
+/// `with open(p) as f:` → `async with aiofiles.open(p) as f:` (anyio/trio: their own files).
+pub struct AsyncFiles;
+
+impl super::NativeRewrite for AsyncFiles {
+    fn apply<'t>(
+        &self,
+        planned: &mut [Planned<'t>],
+        resolver: &Resolver<'t>,
+        spelling: &crate::fix::spelling::Spelling,
+    ) {
+        let opener = FileOpener::for_runtime(resolver, spelling.runtime);
+        use_async_files(planned, resolver, &opener);
+    }
+}

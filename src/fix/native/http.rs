@@ -794,3 +794,31 @@ fn names_requests_exception<'t>(resolver: &Resolver<'t>, clause: Node<'t>) -> bo
     }
     false
 }
+
+/// `requests.get(...)` in a statement → a request on an `httpx.AsyncClient` for it (unsafe).
+pub struct HttpxRequests;
+
+impl super::NativeRewrite for HttpxRequests {
+    fn apply<'t>(
+        &self,
+        planned: &mut [Planned<'t>],
+        resolver: &Resolver<'t>,
+        _: &crate::fix::spelling::Spelling,
+    ) {
+        use_async_http(planned, resolver);
+    }
+}
+
+/// `with requests.Session() as s:` → `async with httpx.AsyncClient(...) as s:` (unsafe).
+pub struct HttpxSessions;
+
+impl super::NativeRewrite for HttpxSessions {
+    fn apply<'t>(
+        &self,
+        planned: &mut [Planned<'t>],
+        resolver: &Resolver<'t>,
+        _: &crate::fix::spelling::Spelling,
+    ) {
+        use_async_sessions(planned, resolver);
+    }
+}

@@ -111,3 +111,12 @@ pub(crate) fn use_async_paths<'t>(
         );
     }
 }
+
+/// anyio/trio: `p.read_text()` → `await anyio.Path(p).read_text()`.
+pub struct RuntimePaths;
+
+impl super::NativeRewrite for RuntimePaths {
+    fn apply<'t>(&self, planned: &mut [Planned<'t>], resolver: &Resolver<'t>, spelling: &Spelling) {
+        use_async_paths(planned, resolver, spelling);
+    }
+}

@@ -486,3 +486,31 @@ fn run_process_call<'t>(resolver: &Resolver<'t>, call: Node<'t>, module: &str) -
         .unwrap_or_else(|| module.to_string());
     Some(format!("{base}.run_process({})", out.join(", ")))
 }
+
+/// `subprocess.Popen` used through `communicate()`/`wait()` → `asyncio.create_subprocess_*`.
+pub struct AsyncioSubprocess;
+
+impl super::NativeRewrite for AsyncioSubprocess {
+    fn apply<'t>(
+        &self,
+        planned: &mut [Planned<'t>],
+        resolver: &Resolver<'t>,
+        _: &crate::fix::spelling::Spelling,
+    ) {
+        use_async_subprocesses(planned, resolver);
+    }
+}
+
+/// `subprocess.run(...)` → `await anyio.run_process(...)` / `trio.run_process(...)`.
+pub struct RunProcess;
+
+impl super::NativeRewrite for RunProcess {
+    fn apply<'t>(
+        &self,
+        planned: &mut [Planned<'t>],
+        resolver: &Resolver<'t>,
+        spelling: &crate::fix::spelling::Spelling,
+    ) {
+        use_run_process(planned, resolver, spelling.runtime);
+    }
+}
