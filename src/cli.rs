@@ -178,6 +178,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+    catalog
+        .check_native_names(crate::fix::native::is_known)
+        .context("the built-in catalog is invalid")?;
     match cli.command {
         Command::Rules { output_format } => {
             let text = match output_format {

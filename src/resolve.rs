@@ -95,6 +95,10 @@ impl<'a> Resolver<'a> {
         self.src
     }
 
+    pub fn catalog(&self) -> &'a Catalog {
+        self.catalog
+    }
+
     /// The module node.
     pub fn root(&self) -> Node<'a> {
         self.root

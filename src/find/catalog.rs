@@ -100,6 +100,8 @@ pub struct CallEntry {
     /// With `arg_type`: only that keyword argument counts (`print(..., file=f)`).
     pub keyword: Option<String>,
     pub reason: Option<String>,
+    /// The native rewrite that may take the call (`async-files`), by its table name.
+    pub native: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +113,8 @@ pub struct MethodEntry {
     pub lazy: bool,
     pub returns: Option<String>,
     pub reason: Option<String>,
+    /// The native rewrite that may take the call, by its table name.
+    pub native: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -153,6 +157,7 @@ struct RawCalls {
     arg_type: Option<String>,
     keyword: Option<String>,
     reason: Option<String>,
+    native: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +172,7 @@ struct RawMethods {
     lazy: bool,
     returns: Option<String>,
     reason: Option<String>,
+    native: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +208,8 @@ pub struct Catalog {
     methods: HashMap<(String, String), MethodEntry>,
     types: HashMap<String, TypeDef>,
     constructors: HashMap<String, String>,
+    /// The file each rule came from (`open.toml`), by rule index.
+    rule_files: Vec<String>,
     /// The undotted call names (`open`, `input`, `print`): builtins the catalog names.
     builtins: std::collections::HashSet<String>,
 }
@@ -224,6 +232,7 @@ impl Catalog {
         })?;
         let rule = self.rules.len();
         self.rules.push(family.rule);
+        self.rule_files.push(file.to_string());
         let twice = |what: String| CatalogError::Invalid {
             file: file.to_string(),
             message: format!("{what} is listed twice"),
@@ -247,6 +256,7 @@ impl Catalog {
                     arg_type: raw.arg_type.clone(),
                     keyword: raw.keyword.clone(),
                     reason: raw.reason.clone(),
+                    native: raw.native.clone(),
                 };
                 self.add_call(entry);
             }
@@ -269,6 +279,7 @@ impl Catalog {
                         lazy: raw.lazy,
                         returns: raw.returns.clone(),
                         reason: raw.reason.clone(),
+                        native: raw.native.clone(),
                     },
                 );
             }
@@ -297,6 +308,7 @@ impl Catalog {
                         lazy: false,
                         returns: None,
                         reason: None,
+                        native: None,
                     },
                 );
             }
@@ -331,6 +343,51 @@ impl Catalog {
                 .or_default()
                 .push(entry);
         }
+    }
+
+    /// The native rewrite a call's entry names (`async-files` for `open`).
+    pub fn native_of_call(&self, qualified: &str) -> Option<&str> {
+        self.calls
+            .get(qualified)?
+            .iter()
+            .find_map(|e| e.native.as_deref())
+    }
+
+    /// The native rewrite a method's entry names (`runtime-paths` for `pathlib.Path.exists`).
+    pub fn native_of_method(&self, type_name: &str, method: &str) -> Option<&str> {
+        self.methods
+            .get(&(type_name.to_string(), method.to_string()))?
+            .native
+            .as_deref()
+    }
+
+    /// Every native rewrite name the entries use must be one `known` accepts (the rewrite
+    /// table's names).
+    pub fn check_native_names(&self, known: impl Fn(&str) -> bool) -> Result<(), CatalogError> {
+        let named = self
+            .calls
+            .values()
+            .flatten()
+            .map(|e| (e.rule, &e.name, &e.native))
+            .chain(
+                self.prefix_calls
+                    .iter()
+                    .map(|e| (e.rule, &e.name, &e.native)),
+            )
+            .chain(self.methods.values().map(|e| (e.rule, &e.name, &e.native)));
+        for (rule, name, native) in named {
+            if let Some(native) = native
+                && !known(native)
+            {
+                return Err(CatalogError::Invalid {
+                    file: self.rule_files.get(rule).cloned().unwrap_or_default(),
+                    message: format!(
+                        "`{name}` names the native rewrite `{native}`, which does not exist"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether an unbound name is a builtin the catalog names (`open`, `input`, `print`).
@@ -403,6 +460,7 @@ impl Catalog {
                         lazy: false,
                         returns: None,
                         reason: None,
+                        native: None,
                     },
                 );
             }
@@ -415,6 +473,7 @@ impl Catalog {
                 arg_type: None,
                 keyword: None,
                 reason: None,
+                native: None,
             });
         }
         catalog

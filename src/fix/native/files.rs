@@ -34,8 +34,9 @@ const AWAITED_METHODS: &[&str] = &[
     "close",
 ];
 const PLAIN_ATTRIBUTES: &[&str] = &["name", "mode", "closed", "encoding", "errors", "newlines"];
-/// The calls whose file objects aiofiles opens the same way (same arguments, same meaning).
-const OPENERS: &[&str] = &["open", "io.open"];
+/// The name catalog entries use for this rewrite: the calls whose file objects aiofiles (and
+/// anyio's and trio's files) open the same way (same arguments, same meaning).
+pub const NAME: &str = "async-files";
 
 /// How the fixes open an async file in this module's runtime.
 pub struct FileOpener {
@@ -109,7 +110,7 @@ fn is_opener<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> bool {
         return false;
     };
     if let Some(q) = resolver.qualified_name(callee) {
-        return OPENERS.contains(&q.as_str());
+        return resolver.catalog().native_of_call(&q) == Some(NAME);
     }
     // `path.open(...)` on a value known to be a `pathlib.Path`.
     let callee = unparenthesize(callee);

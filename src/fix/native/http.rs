@@ -25,9 +25,8 @@ use crate::parse::syntax::{
 };
 use crate::resolve::Resolver;
 
-const METHODS: &[&str] = &[
-    "get", "post", "put", "patch", "delete", "head", "options", "request",
-];
+/// The name catalog entries use for this rewrite (the requests and client methods it takes).
+pub const NAME: &str = "httpx";
 /// httpx's `get`, `head`, `options` and `delete` take no body.
 const BODYLESS: &[&str] = &["get", "head", "options", "delete"];
 /// Response attributes that mean the same in httpx. Not `text` (a `text/*` body without a
@@ -73,7 +72,9 @@ fn convert<'t>(
 ) -> Option<Fix> {
     let src = resolver.src();
     let (library, method) = qualified.split_once('.')?;
-    if !matches!(library, "requests" | "httpx") || !METHODS.contains(&method) {
+    if !matches!(library, "requests" | "httpx")
+        || resolver.catalog().native_of_call(qualified) != Some(NAME)
+    {
         return None;
     }
     let from_requests = library == "requests";
@@ -326,7 +327,14 @@ fn convert_session<'t>(
         let call = attribute
             .parent()
             .filter(|c| c.kind() == "call" && is_field(*c, "function", attribute))?;
-        if !METHODS.contains(&method) || crate::find::in_generator_scope(call) {
+        let client = if from_requests {
+            "requests.Session"
+        } else {
+            "httpx.Client"
+        };
+        if resolver.catalog().native_of_method(client, method) != Some(NAME)
+            || crate::find::in_generator_scope(call)
+        {
             return None;
         }
         let mut arguments = request_arguments(resolver, call, method, from_requests)?;

@@ -48,7 +48,7 @@ const ANYIO_TRIO: &[Runtime] = &[Runtime::Anyio, Runtime::Trio];
 /// Every native rewrite, in the order they run (`--strategy thread` runs none).
 pub const TABLE: &[Native] = &[
     Native {
-        name: "async-files",
+        name: files::NAME,
         runtimes: ASYNCIO,
         library: Some("aiofiles"),
         applicability: Applicability::Safe,
@@ -56,7 +56,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &files::AsyncFiles,
     },
     Native {
-        name: "async-files",
+        name: files::NAME,
         runtimes: ANYIO_TRIO,
         library: None,
         applicability: Applicability::Safe,
@@ -64,7 +64,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &files::AsyncFiles,
     },
     Native {
-        name: "asyncio-subprocess",
+        name: subprocess::ASYNCIO_NAME,
         runtimes: ASYNCIO,
         library: None,
         applicability: Applicability::Safe,
@@ -72,7 +72,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &subprocess::AsyncioSubprocess,
     },
     Native {
-        name: "httpx",
+        name: http::NAME,
         runtimes: ASYNCIO,
         library: Some("httpx"),
         applicability: Applicability::Unsafe,
@@ -80,7 +80,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &http::HttpxRequests,
     },
     Native {
-        name: "httpx",
+        name: http::NAME,
         runtimes: ASYNCIO,
         library: Some("httpx"),
         applicability: Applicability::Unsafe,
@@ -88,7 +88,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &http::HttpxSessions,
     },
     Native {
-        name: "runtime-paths",
+        name: paths::NAME,
         runtimes: ANYIO_TRIO,
         library: None,
         applicability: Applicability::Safe,
@@ -96,7 +96,7 @@ pub const TABLE: &[Native] = &[
         rewrite: &paths::RuntimePaths,
     },
     Native {
-        name: "runtime-process",
+        name: subprocess::RUN_PROCESS_NAME,
         runtimes: ANYIO_TRIO,
         library: None,
         applicability: Applicability::Safe,
@@ -161,5 +161,21 @@ mod tests {
             }
         }
         assert!(is_known("async-files") && is_known("httpx") && !is_known("nope"));
+    }
+
+    #[test]
+    fn the_catalog_names_only_rewrites_of_the_table_and_each_rewrite_has_entries() {
+        let catalog = crate::find::catalog::Catalog::builtin().expect("catalog");
+        assert!(catalog.check_native_names(is_known).is_ok());
+        assert_eq!(catalog.native_of_call("open"), Some(files::NAME));
+        assert_eq!(catalog.native_of_call("codecs.open"), None);
+        assert_eq!(catalog.native_of_call("requests.get"), Some(http::NAME));
+        assert_eq!(catalog.native_of_method("requests.Session", "send"), None);
+        assert_eq!(
+            catalog.native_of_method("pathlib.Path", "exists"),
+            Some(paths::NAME)
+        );
+        assert_eq!(catalog.native_of_method("pathlib.Path", "resolve"), None);
+        assert!(catalog.check_native_names(|n| n != http::NAME).is_err());
     }
 }

@@ -8,35 +8,9 @@ use crate::fix::spelling::*;
 use crate::parse::syntax::{needs_parentheses, unparenthesize, within};
 use crate::resolve::Resolver;
 
-/// `pathlib.Path` methods whose anyio/trio `Path` counterparts return the same thing (not the
-/// ones that return a new path, which would be an async `Path` instead).
-pub(crate) const ASYNC_PATH_METHODS: &[&str] = &[
-    "exists",
-    "is_dir",
-    "is_file",
-    "is_symlink",
-    "is_mount",
-    "is_socket",
-    "is_fifo",
-    "is_block_device",
-    "is_char_device",
-    "stat",
-    "lstat",
-    "read_text",
-    "read_bytes",
-    "write_text",
-    "write_bytes",
-    "mkdir",
-    "rmdir",
-    "unlink",
-    "touch",
-    "chmod",
-    "symlink_to",
-    "hardlink_to",
-    "samefile",
-    "owner",
-    "group",
-];
+/// The name catalog entries use for this rewrite: the `pathlib.Path` methods whose anyio/trio
+/// `Path` counterparts return the same thing.
+pub const NAME: &str = "runtime-paths";
 
 /// Under anyio or trio, `p.read_text()` → `await anyio.Path(p).read_text()` (`trio.Path`).
 pub(crate) fn use_async_paths<'t>(
@@ -61,7 +35,7 @@ pub(crate) fn use_async_paths<'t>(
         let Some(method) = p.finding.call.strip_prefix("pathlib.Path.") else {
             continue;
         };
-        if !ASYNC_PATH_METHODS.contains(&method) {
+        if resolver.catalog().native_of_method("pathlib.Path", method) != Some(NAME) {
             continue;
         }
         let call = p.finding.node;

@@ -24,10 +24,16 @@ const TEXT_KEYWORDS: &[&str] = &["text", "universal_newlines", "encoding", "erro
 const REFUSED_KEYWORDS: &[&str] = &["bufsize", "pipesize", "process_group"];
 const ATTRIBUTES: &[&str] = &["returncode", "pid"];
 
+/// The names catalog entries use for these rewrites.
+pub const ASYNCIO_NAME: &str = "asyncio-subprocess";
+pub const RUN_PROCESS_NAME: &str = "runtime-process";
+
 /// Gives `manual` `Popen` findings the asyncio subprocess rewrite where it is exact.
 pub fn use_async_subprocesses<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
     for i in 0..planned.len() {
-        if planned[i].kind != FixKind::Manual || planned[i].finding.call != "subprocess.Popen" {
+        if planned[i].kind != FixKind::Manual
+            || resolver.catalog().native_of_call(&planned[i].finding.call) != Some(ASYNCIO_NAME)
+        {
             continue;
         }
         let call = planned[i].finding.node;
@@ -349,7 +355,7 @@ pub fn use_run_process<'t>(
     };
     for p in planned.iter_mut() {
         if p.kind != FixKind::Thread
-            || p.finding.call != "subprocess.run"
+            || resolver.catalog().native_of_call(&p.finding.call) != Some(RUN_PROCESS_NAME)
             || p.finding.genexp.is_some()
         {
             continue;
