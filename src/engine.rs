@@ -99,6 +99,9 @@ pub struct Reported {
     /// Third-party packages the fix imports (`aiofiles`, `httpx`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// Whether the fix is safe or unsafe (absent for a manual finding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicability: Option<crate::fix::edits::Applicability>,
     /// The fix `--unsafe-fixes` would give instead (`native`), when it is not applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unsafe_fix: Option<FixKind>,
@@ -414,7 +417,9 @@ fn with_imports(text: String, fixes: &[Fix], applied: &[usize], newline: &str) -
     let Some(tree) = parse(&text) else {
         return text;
     };
-    let mut edits = add_imports(&text, &tree, &missing(&text, &tree, &needs), newline);
+    // Each fix says which imports it adds (none where the module is imported already, as
+    // the fix's own resolver saw): no second look at the text is needed.
+    let mut edits = add_imports(&text, &tree, &needs, newline);
     if edits.is_empty() {
         return text;
     }
@@ -465,20 +470,6 @@ fn agree(
         }
     }
     labels
-}
-
-/// The needed modules the fixed text does not import yet.
-fn missing<'n>(text: &str, tree: &Tree, needs: &BTreeSet<&'n str>) -> BTreeSet<&'n str> {
-    let catalog = Catalog::default();
-    let resolver = Resolver::new(text, tree.root_node(), &catalog);
-    needs
-        .iter()
-        .copied()
-        .filter(|m| match m.split_once(" as ") {
-            Some((module, alias)) => !resolver.imports_as(module, alias),
-            None => resolver.module_alias_for(m).is_none(),
-        })
-        .collect()
 }
 
 struct Analysis {
@@ -632,6 +623,11 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
             .map(|m| m.to_string())
             .collect(),
         unsafe_fix: p.unsafe_native.then_some(FixKind::Native),
+        applicability: p
+            .fix
+            .as_ref()
+            .filter(|_| p.kind != FixKind::Manual)
+            .map(|f| f.applicability),
     }
 }
 

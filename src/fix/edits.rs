@@ -55,11 +55,23 @@ pub fn await_call(call: tree_sitter::Node) -> Vec<Edit> {
     }
 }
 
-/// The edits of one rewrite, and the modules it needs imported.
+/// Whether a fix keeps the program's behaviour in every case (`Safe`), or only in the common
+/// case, with known differences that `explain` lists (`Unsafe`: applied with
+/// `--unsafe-fixes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    #[default]
+    Safe,
+    Unsafe,
+}
+
+/// The edits of one rewrite, the modules it needs imported, and whether it is safe.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Fix {
     pub edits: Vec<Edit>,
     pub needs: Vec<&'static str>,
+    pub applicability: Applicability,
 }
 
 /// Applies every fix that does not conflict with an earlier one (in the given order).
@@ -133,7 +145,7 @@ mod tests {
     fn fix(edits: Vec<Edit>) -> Fix {
         Fix {
             edits,
-            needs: Vec::new(),
+            ..Fix::default()
         }
     }
 

@@ -966,6 +966,7 @@ impl<'t> Extractor<'_, 't> {
                 Edit::replace(region_start, region_end, format!("{base}{line}{trailing}")),
             ],
             needs: offload.needs.clone(),
+            ..Fix::default()
         })
     }
 

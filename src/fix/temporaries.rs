@@ -200,5 +200,6 @@ pub(crate) fn hoist<'t>(
             Edit::replace(cover.start_byte(), cover.end_byte(), temporary),
         ],
         needs: fix.needs.clone(),
+        applicability: fix.applicability,
     })
 }

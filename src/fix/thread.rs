@@ -105,6 +105,7 @@ pub(crate) fn lambda_fix(call: Node, offload: &Offload) -> Fix {
             Edit::insert(call.end_byte(), tail),
         ],
         needs: offload.needs.clone(),
+        ..Fix::default()
     }
 }
 
@@ -229,6 +230,7 @@ pub(crate) fn sleep_fix<'t>(
     Some(Fix {
         edits,
         needs: sleep.needs.into_iter().collect(),
+        ..Fix::default()
     })
 }
 
@@ -317,5 +319,9 @@ pub(crate) fn thread_fix<'t>(
     if !closing.is_empty() {
         edits.push(Edit::insert(call.end_byte(), closing));
     }
-    Some(Fix { edits, needs })
+    Some(Fix {
+        edits,
+        needs,
+        ..Fix::default()
+    })
 }

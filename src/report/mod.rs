@@ -53,11 +53,14 @@ impl Style {
 
 /// `(fix: kind)`, `(fix: kind; note)` or `(manual: reason)`.
 fn fix_text(f: &Reported) -> String {
-    let kind = if f.requires.is_empty() {
+    let mut kind = if f.requires.is_empty() {
         f.fix.as_str().to_string()
     } else {
         format!("{} ({})", f.fix.as_str(), f.requires.join(", "))
     };
+    if f.applicability == Some(crate::fix::edits::Applicability::Unsafe) {
+        kind.push_str(", unsafe");
+    }
     let kind = match f.unsafe_fix {
         Some(better) => format!("{kind}; {} with --unsafe-fixes", better.as_str()),
         None => kind,

@@ -225,6 +225,7 @@ fn convert_with<'t>(
         Fix {
             edits,
             needs: name.needs.into_iter().collect(),
+            ..Fix::default()
         },
         nodes,
     ))
@@ -585,6 +586,7 @@ fn convert_statement<'t>(
                 new_statement,
             )],
             needs: name.needs.into_iter().collect(),
+            ..Fix::default()
         },
         covered_nodes,
     ))

@@ -17,7 +17,7 @@
 
 use tree_sitter::Node;
 
-use crate::fix::edits::{Edit, Fix};
+use crate::fix::edits::{Applicability, Edit, Fix};
 use crate::fix::model::{FixKind, Planned, give_to_nodes};
 use crate::parse::syntax::{
     children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
@@ -171,6 +171,7 @@ fn convert<'t>(
         format!("async with {module}.AsyncClient({client_args}) as {client}:{newline}{indent}{unit}{body}"),
     ));
     Some(Fix {
+        applicability: Applicability::Unsafe,
         edits,
         needs: if httpx.is_none() {
             vec!["httpx"]
@@ -373,6 +374,7 @@ fn convert_session<'t>(
     )?;
     Some((
         Fix {
+            applicability: Applicability::Unsafe,
             edits,
             needs: if module.is_none() {
                 vec!["httpx"]

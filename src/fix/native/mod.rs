@@ -10,18 +10,10 @@ pub mod http;
 pub mod paths;
 pub mod subprocess;
 
+pub use crate::fix::edits::Applicability;
 use crate::fix::model::{Allowed, Planned, Runtime, Strategy};
 use crate::fix::spelling::Spelling;
 use crate::resolve::Resolver;
-
-/// Whether a fix keeps the program's behaviour in every case (`Safe`), or only in the common
-/// case, with known differences that `explain` lists (`Unsafe`: applied with
-/// `--unsafe-fixes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applicability {
-    Safe,
-    Unsafe,
-}
 
 /// One native rewrite: gives the findings it can rewrite exactly their native fix (and leaves
 /// the others as they are).

@@ -81,6 +81,7 @@ pub(crate) fn use_async_paths<'t>(
             Fix {
                 edits,
                 needs: needs.clone(),
+                ..Fix::default()
             },
         );
     }

@@ -223,7 +223,14 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         // The original waited nowhere either; a process nobody awaits is not a rewrite we make.
         return None;
     }
-    Some((Fix { edits, needs }, covered))
+    Some((
+        Fix {
+            edits,
+            needs,
+            ..Fix::default()
+        },
+        covered,
+    ))
 }
 
 /// `p.communicate(input)` → `await p.communicate(input)`; in text mode the input is encoded and
@@ -383,7 +390,14 @@ pub fn use_run_process<'t>(
             call.end_byte(),
             replacement,
         )];
-        p.take_fix(FixKind::Native, Fix { edits, needs });
+        p.take_fix(
+            FixKind::Native,
+            Fix {
+                edits,
+                needs,
+                ..Fix::default()
+            },
+        );
     }
 }
 
