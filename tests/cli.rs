@@ -40,6 +40,11 @@ fn fix_stdin(dir: &Path, args: &[&str], src: &str) -> std::process::Output {
         .expect("runs")
 }
 
+/// Runs `unblock` with these arguments in `dir`.
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    unblock(dir).args(args).output().expect("runs")
+}
+
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -51,21 +56,18 @@ fn stderr(out: &std::process::Output) -> String {
 #[test]
 fn check_exit_codes_and_text_format() {
     let clean = tree(&[("a.py", CLEAN)]);
-    let out = unblock(clean.path()).arg("check").output().expect("runs");
+    let out = run(clean.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("No blocking calls found (1 file checked)."));
 
     let dirty = tree(&[("a.py", BLOCKING), ("b.py", MANUAL)]);
-    let quiet = unblock(dirty.path())
-        .args(["check", "-q"])
-        .output()
-        .expect("runs");
+    let quiet = run(dirty.path(), &["check", "-q"]);
     assert!(
         !stdout(&quiet).contains("Found "),
         "-q prints findings only"
     );
     assert!(stdout(&quiet).contains("b.py:5:12: UNB170"));
-    let out = unblock(dirty.path()).arg("check").output().expect("runs");
+    let out = run(dirty.path(), &["check"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("a.py:6:5: UNB100 [blocking-sleep] `time.sleep` blocks the event loop in async function `main` (fix: native)"), "{text}");
@@ -82,10 +84,7 @@ fn check_exit_codes_and_text_format() {
 #[test]
 fn check_json_has_the_spec_fields() {
     let dir = tree(&[("a.py", BLOCKING), ("b.py", MANUAL)]);
-    let out = unblock(dir.path())
-        .args(["check", "--output-format", "json"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--output-format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let rows = rows.as_array().expect("array");
@@ -125,10 +124,7 @@ fn fix_writes_through_a_symlink_named_on_the_command_line() {
     let dir = tree(&[("real/a.py", BLOCKING)]);
     std::os::unix::fs::symlink(dir.path().join("real/a.py"), dir.path().join("link.py"))
         .expect("symlink");
-    let out = unblock(dir.path())
-        .args(["fix", "link.py"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["fix", "link.py"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let meta = std::fs::symlink_metadata(dir.path().join("link.py")).expect("meta");
     assert!(meta.file_type().is_symlink(), "the link is still a link");
@@ -169,20 +165,14 @@ fn fix_writes_the_file_it_read_whatever_its_name_looks_like() {
     // On Unix a backslash is part of a file name, not a separator: `a\b.py` is one file,
     // and `a/b.py` another that must stay untouched.
     let dir = tree(&[("a\\b.py", BLOCKING), ("a/b.py", BLOCKING)]);
-    let out = unblock(dir.path())
-        .args(["fix", "a\\b.py"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["fix", "a\\b.py"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let named = std::fs::read_to_string(dir.path().join("a\\b.py")).expect("read");
     assert!(named.contains("await asyncio.sleep(1)"), "{named}");
     let other = std::fs::read_to_string(dir.path().join("a/b.py")).expect("read");
     assert_eq!(other, BLOCKING, "a different file was written");
     // `.//` names the folder, and its files are written where they are.
-    let out = unblock(dir.path())
-        .args(["fix", ".//"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["fix", ".//"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let other = std::fs::read_to_string(dir.path().join("a/b.py")).expect("read");
     assert!(other.contains("await asyncio.sleep(1)"), "{other}");
@@ -195,10 +185,7 @@ fn a_read_only_file_is_refused_and_left_as_it_was() {
     let dir = tree(&[("a.py", BLOCKING)]);
     let path = dir.path().join("a.py");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).expect("chmod");
-    let out = unblock(dir.path())
-        .args(["fix", "a.py"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["fix", "a.py"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&path).expect("read"), BLOCKING);
@@ -210,10 +197,7 @@ fn a_link_named_beside_its_target_is_fixed_once() {
     let dir = tree(&[("a.py", BLOCKING)]);
     std::os::unix::fs::symlink(dir.path().join("a.py"), dir.path().join("link.py"))
         .expect("symlink");
-    let out = unblock(dir.path())
-        .args(["fix", "a.py", "link.py"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["fix", "a.py", "link.py"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("changed while"), "{}", stderr(&out));
     let fixed = std::fs::read_to_string(dir.path().join("a.py")).expect("read");
@@ -225,20 +209,14 @@ fn type_parameter_defaults_are_parsed_and_kept() {
     // PEP 696 (Python 3.13): the grammar does not know `= default` in type parameters yet.
     let src = "import time\nfrom typing import Any\n\n\nclass Entry[_DataT = Any]:\n    async def refresh(self):\n        time.sleep(1)\n\n\ndef first[T = int](xs: list[T]) -> T:\n    return xs[0]\n";
     let dir = tree(&[("entry.py", src)]);
-    let check = unblock(dir.path())
-        .args(["check", "entry.py"])
-        .output()
-        .expect("runs");
+    let check = run(dir.path(), &["check", "entry.py"]);
     assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
     assert!(
         stdout(&check).contains("entry.py:7:9: UNB100"),
         "{}",
         stdout(&check)
     );
-    let fix = unblock(dir.path())
-        .args(["fix", "entry.py"])
-        .output()
-        .expect("runs");
+    let fix = run(dir.path(), &["fix", "entry.py"]);
     assert_eq!(fix.status.code(), Some(0), "{}", stderr(&fix));
     let fixed = std::fs::read_to_string(dir.path().join("entry.py")).expect("read");
     assert!(fixed.contains("class Entry[_DataT = Any]:"), "{fixed}");
@@ -384,7 +362,7 @@ fn offload_option_and_setting() {
         "[tool.unblock]\noffload = \"not a call\"\n",
     )
     .expect("write");
-    let bad = unblock(dir.path()).arg("check").output().expect("runs");
+    let bad = run(dir.path(), &["check"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains("must be a dotted name"),
@@ -396,10 +374,7 @@ fn offload_option_and_setting() {
 #[test]
 fn check_github_annotations() {
     let dir = tree(&[("a, b.py", BLOCKING)]);
-    let out = unblock(dir.path())
-        .args(["check", "--output-format", "github"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--output-format", "github"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     let first = text.lines().next().expect("a line");
@@ -444,42 +419,30 @@ fn stdin_check_diff_and_fix() {
 #[test]
 fn select_and_ignore() {
     let dir = tree(&[("a.py", BLOCKING)]);
-    let only_sleep = unblock(dir.path())
-        .args(["check", "--select", "UNB100"])
-        .output()
-        .expect("runs");
+    let only_sleep = run(dir.path(), &["check", "--select", "UNB100"]);
     let text = stdout(&only_sleep);
     assert!(
         text.contains("UNB100") && !text.contains("UNB120"),
         "{text}"
     );
 
-    let by_alias = unblock(dir.path())
-        .args(["check", "--select", "ASYNC240"])
-        .output()
-        .expect("runs");
+    let by_alias = run(dir.path(), &["check", "--select", "ASYNC240"]);
     let text = stdout(&by_alias);
     assert!(
         text.contains("UNB120") && !text.contains("UNB100"),
         "{text}"
     );
 
-    let ignore_prefix = unblock(dir.path())
-        .args(["check", "--ignore", "UNB1"])
-        .output()
-        .expect("runs");
+    let ignore_prefix = run(dir.path(), &["check", "--ignore", "UNB1"]);
     assert_eq!(ignore_prefix.status.code(), Some(0));
 
-    let ignore_id = unblock(dir.path())
-        .args(["check", "--ignore", "blocking-sleep,blocking-path"])
-        .output()
-        .expect("runs");
+    let ignore_id = run(
+        dir.path(),
+        &["check", "--ignore", "blocking-sleep,blocking-path"],
+    );
     assert_eq!(ignore_id.status.code(), Some(0));
 
-    let unknown = unblock(dir.path())
-        .args(["check", "--select", "NOPE9"])
-        .output()
-        .expect("runs");
+    let unknown = run(dir.path(), &["check", "--select", "NOPE9"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown rule selector `NOPE9`"));
 }
@@ -488,7 +451,7 @@ fn select_and_ignore() {
 fn suppression_comments() {
     let src = "import time\n\n\nasync def main():\n    time.sleep(1)  # noqa: ASYNC251\n    time.sleep(2)  # unblock: ignore[UNB100]\n    time.sleep(3)  # unblock: ignore[UNB130]\n";
     let dir = tree(&[("a.py", src)]);
-    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let out = run(dir.path(), &["check"]);
     let text = stdout(&out);
     assert!(text.contains("a.py:7:5: UNB100"), "{text}");
     assert!(
@@ -516,7 +479,7 @@ extend-exclude = ["generated"]
         ("tests/test_a.py", BLOCKING),
         ("generated/g.py", BLOCKING),
     ]);
-    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let out = run(dir.path(), &["check"]);
     let text = stdout(&out);
     assert!(text.contains("src/a.py:6:5: UNB100"), "{text}");
     assert!(!text.contains("UNB120"), "ignore from pyproject: {text}");
@@ -531,10 +494,7 @@ extend-exclude = ["generated"]
     assert!(!text.contains("generated/"), "extend-exclude: {text}");
 
     // The command line overrides the file.
-    let out = unblock(dir.path())
-        .args(["check", "--ignore", "UNB100"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--ignore", "UNB100"]);
     let text = stdout(&out);
     assert!(
         text.contains("src/a.py:7:12: UNB120") && !text.contains("UNB100"),
@@ -542,10 +502,7 @@ extend-exclude = ["generated"]
     );
 
     // --isolated ignores it; --config names another one.
-    let out = unblock(dir.path())
-        .args(["check", "--isolated"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--isolated"]);
     let text = stdout(&out);
     assert!(
         text.contains("UNB120") && text.contains("generated/g.py") && !text.contains("UNB190"),
@@ -556,10 +513,7 @@ extend-exclude = ["generated"]
         "select = [\"UNB190\"]\nextra-blocking-calls = [\"feedparser.parse\"]\n",
     )
     .expect("write");
-    let out = unblock(dir.path())
-        .args(["check", "--config", "other.toml", "src"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--config", "other.toml", "src"]);
     let text = stdout(&out);
     assert!(
         text.contains("UNB190") && !text.contains("UNB100"),
@@ -571,7 +525,7 @@ extend-exclude = ["generated"]
         "[tool.unblock]\nnot-an-option = 1\n",
     )
     .expect("write");
-    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let out = run(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pyproject.toml"), "{}", stderr(&out));
 }
@@ -589,7 +543,7 @@ fn diff_applies_with_git_and_equals_fix() {
     ];
     let via_diff = tree(&files);
     let via_fix = tree(&files);
-    let out = unblock(via_diff.path()).arg("diff").output().expect("runs");
+    let out = run(via_diff.path(), &["diff"]);
     assert_eq!(out.status.code(), Some(1));
     let patch = via_diff.path().join("unblock.patch");
     std::fs::write(&patch, &out.stdout).expect("write patch");
@@ -611,7 +565,7 @@ fn diff_applies_with_git_and_equals_fix() {
     );
     std::fs::remove_file(&patch).expect("rm");
 
-    let out = unblock(via_fix.path()).arg("fix").output().expect("runs");
+    let out = run(via_fix.path(), &["fix"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -627,7 +581,7 @@ fn diff_applies_with_git_and_equals_fix() {
         let b = std::fs::read(via_fix.path().join(name)).expect("read");
         assert_eq!(a, b, "{name} differs between diff+apply and fix");
     }
-    let again = unblock(via_fix.path()).arg("diff").output().expect("runs");
+    let again = run(via_fix.path(), &["diff"]);
     assert_eq!(again.status.code(), Some(0));
     assert!(again.stdout.is_empty());
 }
@@ -635,14 +589,11 @@ fn diff_applies_with_git_and_equals_fix() {
 #[test]
 fn fix_exit_zero_when_nothing_is_left() {
     let dir = tree(&[("a.py", BLOCKING)]);
-    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    let out = run(dir.path(), &["fix"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let fixed = std::fs::read_to_string(dir.path().join("a.py")).expect("read");
     assert!(fixed.starts_with("import asyncio\nimport os\n"), "{fixed}");
-    let quiet = unblock(dir.path())
-        .args(["fix", "-q"])
-        .output()
-        .expect("runs");
+    let quiet = run(dir.path(), &["fix", "-q"]);
     assert!(quiet.stderr.is_empty());
 }
 
@@ -658,7 +609,7 @@ fn line_endings_bom_and_encoding_are_kept() {
     let dir = tree(&[("crlf.py", &crlf)]);
     std::fs::write(dir.path().join("bom.py"), &bom).expect("write");
     std::fs::write(dir.path().join("latin.py"), &latin).expect("write");
-    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    let out = run(dir.path(), &["fix"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let crlf_fixed = std::fs::read(dir.path().join("crlf.py")).expect("read");
@@ -695,7 +646,7 @@ fn bad_input_is_a_per_file_error_and_left_untouched() {
         b"async def f():\n    x = '\xff\xfe'\n",
     )
     .expect("write");
-    let out = unblock(dir.path()).arg("fix").output().expect("runs");
+    let out = run(dir.path(), &["fix"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -717,10 +668,7 @@ fn bad_input_is_a_per_file_error_and_left_untouched() {
         "the good file is still fixed"
     );
 
-    let missing = unblock(dir.path())
-        .args(["check", "nope.py", "b_good.py"])
-        .output()
-        .expect("runs");
+    let missing = run(dir.path(), &["check", "nope.py", "b_good.py"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("nope.py"));
 }
@@ -750,7 +698,7 @@ fn discovery_honours_ignore_files_and_default_excludes() {
         ("node_modules/y.py", BLOCKING),
         ("script", BLOCKING),
     ]);
-    let out = unblock(dir.path()).arg("check").output().expect("runs");
+    let out = run(dir.path(), &["check"]);
     let text = stdout(&out);
     assert!(text.contains("keep.py"));
     assert!(
@@ -762,23 +710,14 @@ fn discovery_honours_ignore_files_and_default_excludes() {
         "files without a Python extension are skipped in folders: {text}"
     );
 
-    let out = unblock(dir.path())
-        .args(["check", "--no-ignore"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--no-ignore"]);
     assert!(stdout(&out).contains("ignored.py"));
 
-    let out = unblock(dir.path())
-        .args(["check", "--exclude", "keep.py"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", "--exclude", "keep.py"]);
     assert!(!stdout(&out).contains("keep.py"));
 
     // Explicit files are always processed.
-    let out = unblock(dir.path())
-        .args(["check", ".venv/lib/x.py", "script"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["check", ".venv/lib/x.py", "script"]);
     let text = stdout(&out);
     assert!(
         text.contains(".venv/lib/x.py:6:5") && text.contains("script:6:5"),
@@ -791,30 +730,18 @@ fn output_order_does_not_depend_on_threads() {
     let files: Vec<(String, &str)> = (0..40).map(|i| (format!("m{i:02}.py"), BLOCKING)).collect();
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), *t)).collect();
     let dir = tree(&refs);
-    let one = unblock(dir.path())
-        .args(["check", "-j", "1"])
-        .output()
-        .expect("runs");
-    let four = unblock(dir.path())
-        .args(["check", "-j", "4"])
-        .output()
-        .expect("runs");
+    let one = run(dir.path(), &["check", "-j", "1"]);
+    let four = run(dir.path(), &["check", "-j", "4"]);
     assert_eq!(one.stdout, four.stdout);
-    let diff_one = unblock(dir.path())
-        .args(["diff", "-j", "1"])
-        .output()
-        .expect("runs");
-    let diff_four = unblock(dir.path())
-        .args(["diff", "-j", "4"])
-        .output()
-        .expect("runs");
+    let diff_one = run(dir.path(), &["diff", "-j", "1"]);
+    let diff_four = run(dir.path(), &["diff", "-j", "4"]);
     assert_eq!(diff_one.stdout, diff_four.stdout);
 }
 
 #[test]
 fn rules_and_explain() {
     let dir = tree(&[]);
-    let out = unblock(dir.path()).arg("rules").output().expect("runs");
+    let out = run(dir.path(), &["rules"]);
     let text = stdout(&out);
     for code in [
         "UNB100", "UNB110", "UNB111", "UNB120", "UNB121", "UNB130", "UNB140", "UNB150", "UNB160",
@@ -822,37 +749,25 @@ fn rules_and_explain() {
     ] {
         assert!(text.contains(code), "{code} missing from rules");
     }
-    let out = unblock(dir.path())
-        .args(["rules", "--output-format", "json"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["rules", "--output-format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rows.as_array().map(Vec::len), Some(11));
     assert_eq!(rows[0]["aliases"][0], "ASYNC251");
 
-    let out = unblock(dir.path())
-        .args(["explain", "ASYNC251"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["explain", "ASYNC251"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).starts_with("# blocking-sleep (UNB100)"));
     assert!(stdout(&out).contains("await asyncio.sleep(0.5)"));
-    let out = unblock(dir.path())
-        .args(["explain", "nothing"])
-        .output()
-        .expect("runs");
+    let out = run(dir.path(), &["explain", "nothing"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn color_is_off_unless_asked() {
     let dir = tree(&[("a.py", BLOCKING)]);
-    let plain = unblock(dir.path()).arg("check").output().expect("runs");
+    let plain = run(dir.path(), &["check"]);
     assert!(!stdout(&plain).contains('\x1b'));
-    let colored = unblock(dir.path())
-        .args(["check", "--color", "always"])
-        .output()
-        .expect("runs");
+    let colored = run(dir.path(), &["check", "--color", "always"]);
     assert!(stdout(&colored).contains("\x1b[1;31mUNB100\x1b[0m"));
 }
 
@@ -893,14 +808,8 @@ fn output_is_the_same_whatever_the_thread_count() {
         .collect();
     let dir = tree(&refs);
     for command in ["check", "diff"] {
-        let one = unblock(dir.path())
-            .args([command, "-j", "1"])
-            .output()
-            .expect("runs");
-        let two = unblock(dir.path())
-            .args([command, "-j", "2"])
-            .output()
-            .expect("runs");
+        let one = run(dir.path(), &[command, "-j", "1"]);
+        let two = run(dir.path(), &[command, "-j", "2"]);
         assert!(!one.stdout.is_empty());
         assert_eq!(one.stdout, two.stdout, "{command}");
     }
@@ -913,10 +822,7 @@ const FILE_READ: &str =
 fn native_file_fixes_need_the_project_to_declare_aiofiles() {
     // Nothing declared: the helper, no third-party import, no packages line.
     let bare = tree(&[("app.py", FILE_READ)]);
-    let out = unblock(bare.path())
-        .args(["fix", "app.py"])
-        .output()
-        .expect("runs");
+    let out = run(bare.path(), &["fix", "app.py"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let fixed = std::fs::read_to_string(bare.path().join("app.py")).expect("read");
     assert!(!fixed.contains("aiofiles"), "{fixed}");
@@ -933,26 +839,20 @@ fn native_file_fixes_need_the_project_to_declare_aiofiles() {
         ("requirements.txt", "aiofiles==24.1.0\n"),
         ("src/app.py", FILE_READ),
     ]);
-    let check = unblock(declared.path())
-        .arg("check")
-        .output()
-        .expect("runs");
+    let check = run(declared.path(), &["check"]);
     assert!(
         stdout(&check).contains("(fix: native (aiofiles))"),
         "{}",
         stdout(&check)
     );
-    let json = unblock(declared.path())
-        .args(["check", "--output-format", "json"])
-        .output()
-        .expect("runs");
+    let json = run(declared.path(), &["check", "--output-format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(
         rows[0]["requires"],
         serde_json::json!(["aiofiles"]),
         "{rows}"
     );
-    let diff = unblock(declared.path()).arg("diff").output().expect("runs");
+    let diff = run(declared.path(), &["diff"]);
     assert!(
         stdout(&diff).contains("+import aiofiles"),
         "{}",
@@ -963,7 +863,7 @@ fn native_file_fixes_need_the_project_to_declare_aiofiles() {
         "{}",
         stderr(&diff)
     );
-    let fix = unblock(declared.path()).arg("fix").output().expect("runs");
+    let fix = run(declared.path(), &["fix"]);
     assert!(
         stderr(&fix)
             .trim_end()
@@ -974,10 +874,7 @@ fn native_file_fixes_need_the_project_to_declare_aiofiles() {
 
     // `--native aiofiles` allows it anyway.
     let allowed = tree(&[("app.py", FILE_READ)]);
-    let out = unblock(allowed.path())
-        .args(["diff", "--native", "aiofiles"])
-        .output()
-        .expect("runs");
+    let out = run(allowed.path(), &["diff", "--native", "aiofiles"]);
     assert!(
         stdout(&out).contains("+import aiofiles"),
         "{}",
@@ -995,7 +892,7 @@ fn requires_python_38_writes_no_to_thread() {
         ),
         ("app.py", src),
     ]);
-    let out = unblock(py38.path()).args(["diff"]).output().expect("runs");
+    let out = run(py38.path(), &["diff"]);
     assert!(
         stdout(&out).contains(
             "+    return await asyncio.get_running_loop().run_in_executor(None, os.path.getsize, p)"
@@ -1005,25 +902,16 @@ fn requires_python_38_writes_no_to_thread() {
     );
     assert!(!stdout(&out).contains("to_thread"), "{}", stdout(&out));
     // `--target-version` overrides the project; an unknown one is a configuration error.
-    let out = unblock(py38.path())
-        .args(["diff", "--target-version", "py312"])
-        .output()
-        .expect("runs");
+    let out = run(py38.path(), &["diff", "--target-version", "py312"]);
     assert!(
         stdout(&out).contains("asyncio.to_thread(os.path.getsize, p)"),
         "{}",
         stdout(&out)
     );
-    let out = unblock(py38.path())
-        .args(["diff", "--target-version", "3.8"])
-        .output()
-        .expect("runs");
+    let out = run(py38.path(), &["diff", "--target-version", "3.8"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("py37 … py314"), "{}", stderr(&out));
-    let out = unblock(py38.path())
-        .args(["diff", "--native", "requests"])
-        .output()
-        .expect("runs");
+    let out = run(py38.path(), &["diff", "--native", "requests"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("aiofiles, httpx"), "{}", stderr(&out));
 }
@@ -1054,10 +942,7 @@ fn rule_selectors_mean_the_same_everywhere_in_any_case() {
     );
     assert_eq!(codes(&["--select", "async2"]), ["UNB100:7", "UNB120:8"]);
     for bad in ["E501", "unb9"] {
-        let out = unblock(dir.path())
-            .args(["check", "--select", bad])
-            .output()
-            .expect("runs");
+        let out = run(dir.path(), &["check", "--select", bad]);
         assert_eq!(out.status.code(), Some(2));
         assert!(
             stderr(&out).contains(&format!("unknown rule selector `{bad}`")),
@@ -1065,10 +950,7 @@ fn rule_selectors_mean_the_same_everywhere_in_any_case() {
             stderr(&out)
         );
     }
-    let explain = unblock(dir.path())
-        .args(["explain", "async251"])
-        .output()
-        .expect("runs");
+    let explain = run(dir.path(), &["explain", "async251"]);
     assert!(
         stdout(&explain).starts_with("# blocking-sleep (UNB100)"),
         "{}",

@@ -486,6 +486,11 @@ pub fn restore(
 mod tests {
     use super::*;
 
+    fn parses(text: &str) -> bool {
+        crate::parse::syntax::parse(text)
+            .is_some_and(|tree| crate::parse::syntax::first_error(&tree).is_none())
+    }
+
     #[test]
     fn blanks_defaults_keeping_every_offset() {
         let text = "class Entry[T = Any, *Ts = *tuple[int, ...]]:\n    pass\ndef f[T: int = int](x: T) -> T: ...\n";
@@ -496,12 +501,7 @@ mod tests {
             "class Entry[T      , *Ts                   ]:\n    pass\ndef f[T: int      ](x: T) -> T: ...\n"
         );
         assert_eq!(ranges.len(), 3);
-        assert!(
-            crate::parse::syntax::first_error(
-                &crate::parse::syntax::parse(&blanked).expect("tree")
-            )
-            .is_none()
-        );
+        assert!(parses(&blanked));
     }
 
     #[test]
@@ -519,22 +519,14 @@ mod tests {
     #[test]
     fn deepens_a_shallow_continuation_line_after_an_operator() {
         let text = "async def g():\n    def f():\n        (bar.\n    baz)\n        s = \"\"\"\n  x\n\"\"\"\n";
-        assert!(
-            crate::parse::syntax::first_error(&crate::parse::syntax::parse(text).expect("tree"))
-                .is_some()
-        );
+        assert!(!parses(text));
         let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
         assert_eq!(
             blanked,
             "async def g():\n    def f():\n        (bar.\n\t\t\t\tbaz)\n        s = \"\"\"\n  x\n\"\"\"\n"
         );
         assert_eq!(ranges.len(), 1);
-        assert!(
-            crate::parse::syntax::first_error(
-                &crate::parse::syntax::parse(&blanked).expect("tree")
-            )
-            .is_none()
-        );
+        assert!(parses(&blanked));
         // At column 0 there is nothing to widen; deep enough lines and strings are left alone.
         assert!(blank_newer_syntax("async def g():\n    x = (a or\nb)\n").is_none());
         assert!(blank_newer_syntax("def g():\n    x = (a or\n         b)  # (\n").is_none());
@@ -543,22 +535,14 @@ mod tests {
     #[test]
     fn reads_a_generic_annotation_followed_by_an_operator_as_a_call() {
         let text = "class A:\n    async def f(self, a: X[int] or\n  str = None, b: Y[1] + 2) -> Z[a] == 1:\n        c: D[int] or str = None\n        e = {k: E[i] or y}\n        if c: F[i] or y\n";
-        assert!(
-            crate::parse::syntax::first_error(&crate::parse::syntax::parse(text).expect("tree"))
-                .is_some()
-        );
+        assert!(!parses(text));
         let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
         assert_eq!(
             blanked,
             "class A:\n    async def f(self, a: X(int) or\n\t\tstr = None, b: Y(1) + 2) -> Z(a) == 1:\n        c: D(int) or str = None\n        e = {k: E[i] or y}\n        if c: F[i] or y\n"
         );
         assert_eq!(ranges.len(), 9);
-        assert!(
-            crate::parse::syntax::first_error(
-                &crate::parse::syntax::parse(&blanked).expect("tree")
-            )
-            .is_none()
-        );
+        assert!(parses(&blanked));
         assert!(
             blank_newer_syntax("def f(a: X[int], b: Y[1] | None = Z[0] or 1): ...\n").is_none()
         );
