@@ -40,6 +40,18 @@ fn fix_stdin(dir: &Path, args: &[&str], src: &str) -> std::process::Output {
         .expect("runs")
 }
 
+/// A tree of `count` copies of [`BLOCKING`], named `<prefix>000.py` and on.
+fn many_blocking_files(prefix: &str, count: usize) -> TempDir {
+    let files: Vec<(String, String)> = (0..count)
+        .map(|i| (format!("{prefix}{i:03}.py"), BLOCKING.to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    tree(&refs)
+}
+
 /// Runs `unblock` with these arguments in `dir`.
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     unblock(dir).args(args).output().expect("runs")
@@ -773,14 +785,7 @@ fn color_is_off_unless_asked() {
 
 #[test]
 fn a_reader_that_closes_the_pipe_early_ends_the_output_quietly() {
-    let files: Vec<(String, String)> = (0..200)
-        .map(|i| (format!("m{i:03}.py"), BLOCKING.to_string()))
-        .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let dir = tree(&refs);
+    let dir = many_blocking_files("m", 200);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("unblock"))
         .current_dir(dir.path())
         .args(["check", "-j", "2"])
@@ -799,14 +804,7 @@ fn a_reader_that_closes_the_pipe_early_ends_the_output_quietly() {
 
 #[test]
 fn output_is_the_same_whatever_the_thread_count() {
-    let files: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("pkg/m{i:02}.py"), BLOCKING.to_string()))
-        .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let dir = tree(&refs);
+    let dir = many_blocking_files("pkg/m", 40);
     for command in ["check", "diff"] {
         let one = run(dir.path(), &[command, "-j", "1"]);
         let two = run(dir.path(), &[command, "-j", "2"]);
