@@ -543,7 +543,7 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let mut planned = plan(findings, &resolver, catalog, &spelling, &allowed);
     if let Some(unsafe_plan) = unsafe_plan {
         for (p, u) in planned.iter_mut().zip(&unsafe_plan) {
-            p.unsafe_native = u.kind == FixKind::Native && p.kind != FixKind::Native;
+            p.unsafe_native = u.kind() == FixKind::Native && p.kind() != FixKind::Native;
         }
     }
     let mut fixes: Vec<Fix> = Vec::new();
@@ -560,17 +560,16 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
                 label_key(&r),
                 crate::parse::syntax::text(p.finding.node, text).to_string(),
             ))?;
-            Some((p.fix.as_ref()?, why))
+            Some((p.fix()?, why))
         })
         .collect();
     for p in &planned {
         let mut r = report(p, catalog, text);
         let refused = p
-            .fix
-            .as_ref()
+            .fix()
             .and_then(|f| refused_fixes.iter().find(|(rf, _)| *rf == f))
             .map(|(_, why)| (*why).clone());
-        let index = match (&p.fix, refused) {
+        let index = match (p.fix(), refused) {
             (_, Some(why)) => {
                 r.fix = FixKind::Manual;
                 r.reason = Some(why);
@@ -612,22 +611,18 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
             "`{}` blocks the event loop in async function `{}`",
             p.finding.call, p.finding.function
         ),
-        fix: p.kind,
-        reason: p.reason.clone(),
+        fix: p.kind(),
+        reason: p.reason().map(str::to_string),
         note: p.note.clone(),
         requires: p
-            .fix
-            .iter()
+            .fix()
+            .into_iter()
             .flat_map(|f| f.needs.iter())
             .filter(|m| crate::fix::NATIVE_LIBRARIES.contains(m))
             .map(|m| m.to_string())
             .collect(),
         unsafe_fix: p.unsafe_native.then_some(FixKind::Native),
-        applicability: p
-            .fix
-            .as_ref()
-            .filter(|_| p.kind != FixKind::Manual)
-            .map(|f| f.applicability),
+        applicability: p.fix().map(|f| f.applicability),
     }
 }
 

@@ -199,7 +199,7 @@ pub fn extract_helpers<'t>(
         });
         groups[g].1.push(i);
     }
-    groups.retain(|(_, mine)| mine.iter().any(|&i| planned[i].kind != FixKind::Native));
+    groups.retain(|(_, mine)| mine.iter().any(|&i| planned[i].kind() != FixKind::Native));
     // Helper names given out in this round, so that two functions never get the same one.
     let taken = &mut HashSet::new();
     for (function, mine) in groups {
@@ -211,10 +211,10 @@ pub fn extract_helpers<'t>(
                 .collect()
         };
         // Calls with a native fix stay native: they are not moved into a helper.
-        let nodes = of(&|p| p.kind != FixKind::Native);
+        let nodes = of(&|p| p.kind() != FixKind::Native);
         let lazy = of(&|p| p.finding.lazy);
-        let mut anchors = of(&|p| p.kind == FixKind::Manual);
-        let offloaded = of(&|p| p.kind == FixKind::Thread);
+        let mut anchors = of(&|p| p.kind() == FixKind::Manual);
+        let offloaded = of(&|p| p.kind() == FixKind::Thread);
         anchors.extend(blocking_runs(function, &offloaded));
         anchors.sort_by_key(|n| n.start_byte());
         let extractor = Extractor {
@@ -241,12 +241,8 @@ pub fn extract_helpers<'t>(
         // Say why a `manual` finding was not moved to a helper.
         for &i in &mine {
             let p = &mut planned[i];
-            if p.kind == FixKind::Manual
-                && let Some((_, why)) = refused.iter().find(|(a, _)| a.id() == p.finding.node.id())
-                && let Some(reason) = &mut p.reason
-                && !reason.contains("; not moved to a helper: ")
-            {
-                reason.push_str(&format!("; not moved to a helper: {why}"));
+            if let Some((_, why)) = refused.iter().find(|(a, _)| a.id() == p.finding.node.id()) {
+                p.add_to_reason("; not moved to a helper: ", why);
             }
         }
         // Every region of the function in this round: the helpers go in together, above the
@@ -277,12 +273,8 @@ pub fn extract_helpers<'t>(
                 Err(why) => {
                     for &i in &mine {
                         let p = &mut planned[i];
-                        if p.kind == FixKind::Manual
-                            && span.contains(p.finding.node)
-                            && let Some(reason) = &mut p.reason
-                            && !reason.contains("; not moved to a helper: ")
-                        {
-                            reason.push_str(&format!("; not moved to a helper: {why}"));
+                        if span.contains(p.finding.node) {
+                            p.add_to_reason("; not moved to a helper: ", &why);
                         }
                     }
                 }

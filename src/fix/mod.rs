@@ -22,7 +22,9 @@ use crate::find::Finding;
 use crate::find::catalog::Catalog;
 use crate::resolve::Resolver;
 
-pub use model::{Allowed, FixKind, Planned, Runtime, Strategy, give_to_nodes, give_where};
+pub use model::{
+    Allowed, FixKind, Planned, Resolution, Runtime, Strategy, give_to_nodes, give_where,
+};
 pub use native::NATIVE_LIBRARIES;
 pub use spelling::{Offload, Spelling, module_at};
 
@@ -42,16 +44,22 @@ pub fn plan<'t>(
             crate::budget::tick();
             let offload = spelling.offload_in(resolver, finding.function_node, finding.node);
             let decision = decide(&finding, catalog, spelling, &offload, resolver);
-            let (kind, reason, fix) = match decision {
-                Ok((kind, fix)) => (kind, None, Some(fix)),
-                Err(reason) => (FixKind::Manual, Some(reason), None),
+            let resolution = match decision {
+                Ok((kind, fix)) => Resolution::Fixed { kind, fix },
+                Err(reason) => Resolution::Manual { reason },
             };
-            let note = offload.note.filter(|_| kind == FixKind::Thread);
+            let note = offload.note.filter(|_| {
+                matches!(
+                    resolution,
+                    Resolution::Fixed {
+                        kind: FixKind::Thread,
+                        ..
+                    }
+                )
+            });
             Planned {
                 finding,
-                kind,
-                reason,
-                fix,
+                resolution,
                 note,
                 unsafe_native: false,
             }
@@ -97,15 +105,14 @@ fn plan_function<'t>(
     // A generator expression is offloaded whole or not at all.
     let blocked: Vec<usize> = planned
         .iter()
-        .filter(|p| p.kind == FixKind::Manual)
+        .filter(|p| p.kind() == FixKind::Manual)
         .filter_map(|p| p.finding.genexp.map(|g| g.id()))
         .collect();
     for p in planned.iter_mut() {
-        if p.kind != FixKind::Manual && p.finding.genexp.is_some_and(|g| blocked.contains(&g.id()))
+        if p.kind() != FixKind::Manual
+            && p.finding.genexp.is_some_and(|g| blocked.contains(&g.id()))
         {
-            p.kind = FixKind::Manual;
-            p.fix = None;
-            p.reason = Some(
+            p.make_manual(
                 "shares a generator expression with a call that cannot be offloaded".to_string(),
             );
         }

@@ -46,13 +46,19 @@ pub enum Strategy {
     Thread,
 }
 
+/// What a finding gets: a fix of some kind (its applicability is the fix's), or `manual` with
+/// the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Fixed { kind: FixKind, fix: Fix },
+    Manual { reason: String },
+}
+
 /// A finding with its planned fix.
 #[derive(Debug, Clone)]
 pub struct Planned<'t> {
     pub finding: Finding<'t>,
-    pub kind: FixKind,
-    pub reason: Option<String>,
-    pub fix: Option<Fix>,
+    pub resolution: Resolution,
     /// Something the reviewer should know about the fix (an offload call not in scope).
     pub note: Option<String>,
     /// The finding would get a native fix with `--unsafe-fixes` (the httpx swap).
@@ -60,11 +66,45 @@ pub struct Planned<'t> {
 }
 
 impl Planned<'_> {
+    pub fn kind(&self) -> FixKind {
+        match &self.resolution {
+            Resolution::Fixed { kind, .. } => *kind,
+            Resolution::Manual { .. } => FixKind::Manual,
+        }
+    }
+
+    pub fn fix(&self) -> Option<&Fix> {
+        match &self.resolution {
+            Resolution::Fixed { fix, .. } => Some(fix),
+            Resolution::Manual { .. } => None,
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match &self.resolution {
+            Resolution::Fixed { .. } => None,
+            Resolution::Manual { reason } => Some(reason),
+        }
+    }
+
     /// Takes `fix` as a fix of this `kind`; a manual reason it had no longer applies.
     pub fn take_fix(&mut self, kind: FixKind, fix: Fix) {
-        self.kind = kind;
-        self.reason = None;
-        self.fix = Some(fix);
+        self.resolution = Resolution::Fixed { kind, fix };
+    }
+
+    /// No fix, for this reason.
+    pub fn make_manual(&mut self, reason: String) {
+        self.resolution = Resolution::Manual { reason };
+    }
+
+    /// Adds to the reason of a `manual` finding (once per `marker`).
+    pub fn add_to_reason(&mut self, marker: &str, more: &str) {
+        if let Resolution::Manual { reason } = &mut self.resolution
+            && !reason.contains(marker)
+        {
+            reason.push_str(marker);
+            reason.push_str(more);
+        }
     }
 }
 

@@ -17,10 +17,10 @@ use crate::resolve::Resolver;
 pub(crate) fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
     let src = resolver.src();
     for i in 0..planned.len() {
-        if !matches!(planned[i].kind, FixKind::Thread | FixKind::Native) {
+        if !matches!(planned[i].kind(), FixKind::Thread | FixKind::Native) {
             continue;
         }
-        let Some(fix) = planned[i].fix.clone() else {
+        let Some(fix) = planned[i].fix().cloned() else {
             continue;
         };
         let node = planned[i].finding.node;
@@ -40,16 +40,14 @@ pub(crate) fn await_into_temporaries<'t>(planned: &mut [Planned<'t>], resolver: 
         let hoisted = hoist(src, statement, node, &fix, function);
         let others = planned
             .iter()
-            .filter(|p| p.fix.as_ref() != Some(&fix) && within(p.finding.node, statement))
+            .filter(|p| p.fix() != Some(&fix) && within(p.finding.node, statement))
             .count();
-        let same = |p: &Planned<'t>| p.fix.as_ref() == Some(&fix);
+        let same = |p: &Planned<'t>| p.fix() == Some(&fix);
         match hoisted {
-            Some(new_fix) if others == 0 => give_where(planned, same, planned[i].kind, &new_fix),
+            Some(new_fix) if others == 0 => give_where(planned, same, planned[i].kind(), &new_fix),
             _ => {
                 for p in planned.iter_mut().filter(|p| same(p)) {
-                    p.kind = FixKind::Manual;
-                    p.fix = None;
-                    p.reason = Some(format!(
+                    p.make_manual(format!(
                         "the statement reads `{target_text}` before the call and changes it after: awaiting there would lose concurrent updates, and the call cannot move to a line of its own"
                     ));
                 }

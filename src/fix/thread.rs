@@ -52,7 +52,7 @@ pub(crate) fn group_chains<'t>(
         if inner.is_empty() {
             continue;
         }
-        if planned[i].kind == FixKind::Manual {
+        if planned[i].kind() == FixKind::Manual {
             // Only a method on the chainable value itself (`urlopen(u).read()`).
             let receiver = unparenthesize(callee)
                 .child_by_field_name("object")
@@ -68,12 +68,10 @@ pub(crate) fn group_chains<'t>(
         }
         if inner
             .iter()
-            .any(|&j| planned[j].kind == FixKind::Manual && !chainable(&planned[j]))
+            .any(|&j| planned[j].kind() == FixKind::Manual && !chainable(&planned[j]))
         {
-            planned[i].kind = FixKind::Manual;
-            planned[i].fix = None;
-            planned[i].reason =
-                Some("chained onto a blocking call that cannot be offloaded".to_string());
+            planned[i]
+                .make_manual("chained onto a blocking call that cannot be offloaded".to_string());
             continue;
         }
         let offload = spelling.offload_in(

@@ -75,7 +75,7 @@ pub fn use_async_files<'t>(
 ) {
     let mut done: Vec<usize> = Vec::new();
     for i in 0..planned.len() {
-        if planned[i].kind != FixKind::Manual {
+        if planned[i].kind() != FixKind::Manual {
             continue;
         }
         let node = planned[i].finding.node;

@@ -52,7 +52,7 @@ const BUILTIN_BASES: &[&str] = &["OSError", "IOError", "EnvironmentError", "Valu
 /// Gives thread-fixed module-level HTTP calls the `httpx.AsyncClient` rewrite where it is exact.
 pub fn use_async_http<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
     for i in 0..planned.len() {
-        if planned[i].kind != FixKind::Thread {
+        if planned[i].kind() != FixKind::Thread {
             continue;
         }
         let call = planned[i].finding.node;
@@ -188,7 +188,7 @@ pub fn use_async_sessions<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'
     let mut done: Vec<usize> = Vec::new();
     for i in 0..planned.len() {
         let call = &planned[i].finding.call;
-        if planned[i].kind != FixKind::Manual
+        if planned[i].kind() != FixKind::Manual
             || !(call.starts_with("requests.Session.") || call.starts_with("httpx.Client."))
         {
             continue;

@@ -29,7 +29,7 @@ pub(crate) fn use_async_paths<'t>(
     };
     let findings: Vec<Node<'t>> = planned.iter().map(|p| p.finding.node).collect();
     for p in planned.iter_mut() {
-        if p.kind != FixKind::Thread || p.finding.genexp.is_some() {
+        if p.kind() != FixKind::Thread || p.finding.genexp.is_some() {
             continue;
         }
         let Some(method) = p.finding.call.strip_prefix("pathlib.Path.") else {

@@ -31,7 +31,7 @@ pub const RUN_PROCESS_NAME: &str = "runtime-process";
 /// Gives `manual` `Popen` findings the asyncio subprocess rewrite where it is exact.
 pub fn use_async_subprocesses<'t>(planned: &mut [Planned<'t>], resolver: &Resolver<'t>) {
     for i in 0..planned.len() {
-        if planned[i].kind != FixKind::Manual
+        if planned[i].kind() != FixKind::Manual
             || resolver.catalog().native_of_call(&planned[i].finding.call) != Some(ASYNCIO_NAME)
         {
             continue;
@@ -361,7 +361,7 @@ pub fn use_run_process<'t>(
         Runtime::Asyncio => return,
     };
     for p in planned.iter_mut() {
-        if p.kind != FixKind::Thread
+        if p.kind() != FixKind::Thread
             || resolver.catalog().native_of_call(&p.finding.call) != Some(RUN_PROCESS_NAME)
             || p.finding.genexp.is_some()
         {
