@@ -13,7 +13,8 @@ use tree_sitter::Node;
 
 use crate::find::catalog::{Catalog, EntryFix};
 use crate::parse::syntax::{
-    children, is_async_def, is_comprehension, is_field, named_children, text, unparenthesize,
+    children, has_async_keyword, is_async_def, is_comprehension, is_field, named_children, text,
+    unparenthesize,
 };
 use crate::resolve::Resolver;
 
@@ -185,10 +186,6 @@ fn push_offloaded_generator<'t>(
             stack.push((child, off));
         }
     }
-}
-
-fn has_async_keyword(node: Node) -> bool {
-    children(node).iter().any(|c| c.kind() == "async")
 }
 
 /// Pushes the children with the context they run in (reverse order, so pops are in order).

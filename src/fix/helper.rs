@@ -1706,7 +1706,7 @@ fn has_async_parts(node: Node) -> bool {
     descendants(node).into_iter().any(|n| match n.kind() {
         "await" | "yield" => true,
         "for_statement" | "with_statement" | "for_in_clause" => {
-            children(n).iter().any(|c| c.kind() == "async")
+            crate::parse::syntax::has_async_keyword(n)
         }
         _ => false,
     })

@@ -214,16 +214,15 @@ pub(crate) fn sleep_fix<'t>(
         .sleep
         .at(resolver, call)
         .unwrap_or_else(|| spelling.sleep.clone());
-    let parens = needs_parentheses(call);
     // The call starts with its callee: one replacement adds `await` and respells it.
-    let head = if parens { "(await " } else { "await " };
+    let (head, tail) = crate::parse::syntax::await_parts(call);
     let mut edits = vec![Edit::replace(
         callee.start_byte(),
         callee.end_byte(),
         format!("{head}{}", sleep.text),
     )];
-    if parens {
-        edits.push(Edit::insert(call.end_byte(), ")"));
+    if !tail.is_empty() {
+        edits.push(Edit::insert(call.end_byte(), tail));
     }
     Some(Fix {
         edits,

@@ -85,7 +85,7 @@ pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
 }
 
 pub fn is_async_def(node: Node) -> bool {
-    node.kind() == "function_definition" && node.child(0).is_some_and(|c| c.kind() == "async")
+    node.kind() == "function_definition" && has_async_keyword(node)
 }
 
 /// Whether `child` is the node held in `parent`'s field `field`.
@@ -272,6 +272,22 @@ pub fn line_start(src: &str, at: usize) -> usize {
 /// The byte offset just past the end of the line holding `at` (after its newline).
 pub fn line_end(src: &str, at: usize) -> usize {
     src[at..].find('\n').map_or(src.len(), |i| at + i + 1)
+}
+
+/// The text around an awaited call: `("await ", "")`, or `("(await ", ")")` where the call's
+/// value is the object of `.attr`, `[i]` or `(...)` (`(await f()).attr`, never
+/// `await f().attr`).
+pub fn await_parts(call: Node) -> (&'static str, &'static str) {
+    if needs_parentheses(call) {
+        ("(await ", ")")
+    } else {
+        ("await ", "")
+    }
+}
+
+/// Whether `node` (a `def`, `for`, `with` or comprehension clause) has the `async` keyword.
+pub fn has_async_keyword(node: Node) -> bool {
+    children(node).iter().any(|c| c.kind() == "async")
 }
 
 /// Whether a call's value is the object of `.attr`, `[i]` or `(...)`, and so needs parentheses

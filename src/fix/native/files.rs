@@ -16,8 +16,8 @@ use tree_sitter::Node;
 use crate::fix::edits::{Edit, Fix};
 use crate::fix::model::{FixKind, Planned, give_where};
 use crate::parse::syntax::{
-    children, indent_unit, is_field, named_children, needs_parentheses, newline_of, text,
-    unparenthesize, within,
+    await_parts, children, indent_unit, is_field, named_children, newline_of, text, unparenthesize,
+    within,
 };
 use crate::resolve::Resolver;
 
@@ -184,7 +184,7 @@ fn convert_with<'t>(
     name: &FileOpener,
 ) -> Option<(Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
-    if children(with).iter().any(|c| c.kind() == "async") {
+    if crate::parse::syntax::has_async_keyword(with) {
         return None;
     }
     let clause = named_children(with)
@@ -442,11 +442,10 @@ fn json_use<'t>(
             let object = text(callee.child_by_field_name("object")?, src);
             let mut dumps_args = vec![obj];
             dumps_args.extend(rest);
+            let (head, tail) = await_parts(call);
             let replacement = format!(
-                "{}await {handle}.write({object}.dumps({})){}",
-                open_paren(call),
-                dumps_args.join(", "),
-                close_paren(call)
+                "{head}{handle}.write({object}.dumps({})){tail}",
+                dumps_args.join(", ")
             );
             Some((
                 vec![Edit::replace(
@@ -459,14 +458,6 @@ fn json_use<'t>(
         }
         _ => None,
     }
-}
-
-fn open_paren(call: Node) -> &'static str {
-    if needs_parentheses(call) { "(" } else { "" }
-}
-
-fn close_paren(call: Node) -> &'static str {
-    if needs_parentheses(call) { ")" } else { "" }
 }
 
 /// `data = open(p).read()`, `return open(p).read()`, `json.dump(x, open(p, "w"))`, … → the
@@ -520,11 +511,8 @@ fn convert_statement<'t>(
             }
             let args = call.child_by_field_name("arguments")?;
             let text_after = format!("{handle}.{attr}{}", text(args, src));
-            let replacement = format!(
-                "{}await {text_after}{}",
-                open_paren(call),
-                close_paren(call)
-            );
+            let (head, tail) = await_parts(call);
+            let replacement = format!("{head}{text_after}{tail}");
             (call.start_byte(), call.end_byte(), replacement, call)
         } else if parent.kind() == "argument_list" {
             let call = parent.parent().filter(|c| c.kind() == "call")?;
@@ -546,11 +534,10 @@ fn convert_statement<'t>(
                     }
                     let mut all = vec![text(args[0], src).to_string()];
                     all.extend(args[2..].iter().map(|n| text(*n, src).to_string()));
+                    let (head, tail) = await_parts(call);
                     let replacement = format!(
-                        "{}await {handle}.write({object}.dumps({})){}",
-                        open_paren(call),
-                        all.join(", "),
-                        close_paren(call)
+                        "{head}{handle}.write({object}.dumps({})){tail}",
+                        all.join(", ")
                     );
                     (call.start_byte(), call.end_byte(), replacement, call)
                 }

@@ -266,7 +266,7 @@ fn convert_session<'t>(
     planned: &[Planned<'t>],
 ) -> Option<(Fix, Vec<Node<'t>>)> {
     let src = resolver.src();
-    if children(with).iter().any(|c| c.kind() == "async") {
+    if crate::parse::syntax::has_async_keyword(with) {
         return None;
     }
     let function = crate::resolve::enclosing_function(with)?;
@@ -345,18 +345,15 @@ fn convert_session<'t>(
         let statement = enclosing_statement(resolver.root(), call);
         response_uses(resolver, call, statement, function, &mut edits)?;
         let args = call.child_by_field_name("arguments")?;
-        let parens = crate::parse::syntax::needs_parentheses(call);
-        edits.push(Edit::insert(
-            call.start_byte(),
-            if parens { "(await " } else { "await " },
-        ));
+        let (head, tail) = crate::parse::syntax::await_parts(call);
+        edits.push(Edit::insert(call.start_byte(), head));
         edits.push(Edit::replace(
             args.start_byte(),
             args.end_byte(),
             format!("({})", arguments.text.join(", ")),
         ));
-        if parens {
-            edits.push(Edit::insert(call.end_byte(), ")"));
+        if !tail.is_empty() {
+            edits.push(Edit::insert(call.end_byte(), tail));
         }
         converted.push(call);
     }

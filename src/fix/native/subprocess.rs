@@ -14,7 +14,7 @@ use tree_sitter::Node;
 use crate::fix::edits::{Edit, Fix};
 use crate::fix::model::{FixKind, Planned, give_to_nodes};
 use crate::parse::syntax::{
-    is_field, line_start, named_children, needs_parentheses, newline_of, text, unparenthesize,
+    is_field, line_start, named_children, newline_of, text, unparenthesize,
 };
 use crate::resolve::Resolver;
 
@@ -374,12 +374,8 @@ pub fn use_run_process<'t>(
         let Some(text) = run_process_call(resolver, call, module) else {
             continue;
         };
-        let parens = needs_parentheses(call);
-        let replacement = if parens {
-            format!("(await {text})")
-        } else {
-            format!("await {text}")
-        };
+        let (head, tail) = crate::parse::syntax::await_parts(call);
+        let replacement = format!("{head}{text}{tail}");
         let needs = if resolver.module_alias_for(module).is_none() {
             vec![module]
         } else {
