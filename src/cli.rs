@@ -11,10 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::catalog::Catalog;
 use crate::config::{Configs, Options, RuntimeChoice};
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
-use crate::find::catalog::Catalog;
 use crate::fix::Strategy;
 use crate::report::diff::unified;
 use crate::report::output;

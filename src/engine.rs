@@ -7,7 +7,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tree_sitter::{Node, Tree};
 
-use crate::find::catalog::Catalog;
+use crate::catalog::Catalog;
 use crate::find::find;
 use crate::find::suppress::Suppressions;
 use crate::fix::edits::{Fix, apply, splice};

@@ -3,12 +3,13 @@
 //!
 //! The pipeline, one module (or folder) per stage: [`discover`] files (with their [`config`]
 //! and project) → [`read`] and decode → [`parse`] → [`resolve`] names and scopes → [`find`]
-//! blocking calls (the catalog, rule selectors, suppression) → [`fix`] (plan each finding's
+//! blocking calls (with the [`catalog`], rule selectors, suppression) → [`fix`] (plan each finding's
 //! rewrite: thread, sleep, helper, the native rewrites; edits and imports) → [`verify`] the
 //! result → [`write`](mod@write) files / [`report`] findings and diffs. [`engine`] runs one
 //! file through it, within its [`budget`]; [`cli`] drives many.
 
 pub mod budget;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod discover;

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use tree_sitter::Node;
 
-use crate::find::catalog::{Catalog, Scope};
+use crate::catalog::{Catalog, Scope};
 use crate::parse::syntax::{is_comprehension, is_field, named_children, text, unparenthesize};
 
 /// The types of a class's `self.<attr>` values (`None` where they disagree).
@@ -174,7 +174,7 @@ impl<'a> Resolver<'a> {
         }
         let counts = self
             .reference_counts
-            .get_or_init(|| crate::fix::imports::reference_counts(self.root, self.src));
+            .get_or_init(|| crate::parse::syntax::reference_counts(self.root, self.src));
         names
             .iter()
             .any(|n| counts.get(n.as_str()).copied().unwrap_or(0) > 0)
@@ -605,7 +605,7 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for node in self.uses_of(target, function) {
             if node.start_byte() < statement.end_byte()
-                || crate::find::in_nested_scope(node, function)
+                || crate::parse::syntax::in_nested_scope(node, function)
             {
                 return None;
             }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use thiserror::Error;
 use tree_sitter::{Node, Tree};
 
-use crate::find::catalog::Catalog;
+use crate::catalog::Catalog;
 use crate::parse::syntax::{first_error, is_binding_target, parse, text, variable_identifiers};
 use crate::resolve::Resolver;
 

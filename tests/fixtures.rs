@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use unblock::catalog::Catalog;
 use unblock::config::{Config, Options};
 use unblock::engine::{FileOptions, Mode, process};
-use unblock::find::catalog::Catalog;
 use unblock::report::diff::unified;
 use unblock::report::{FileResult, Style, finding_line, summary};
 

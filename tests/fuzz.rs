@@ -20,9 +20,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use unblock::catalog::Catalog;
 use unblock::config::{Config, Options};
 use unblock::engine::{FileOptions, Mode, Outcome, process};
-use unblock::find::catalog::Catalog;
 
 /// A small deterministic generator (xorshift64*): the same seed, the same inputs.
 struct Rng(u64);

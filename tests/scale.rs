@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use unblock::catalog::Catalog;
 use unblock::config::{Config, Options};
 use unblock::engine::{FileError, FileOptions, Mode, Outcome, process};
-use unblock::find::catalog::Catalog;
 
 const CHILD: &str = "UNBLOCK_SCALE_CHILD";
 

@@ -12,9 +12,9 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::catalog::Catalog;
 use crate::config::project::Project;
 use crate::engine::FileOptions;
-use crate::find::catalog::Catalog;
 use crate::find::selector::{any_matches, parse_all};
 use crate::fix::{Runtime, Strategy};
 

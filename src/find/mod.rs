@@ -5,13 +5,12 @@
 //! `lambda` or `class` body, and not already awaited. Comprehensions count; a generator
 //! expression is remembered, since `await` cannot go inside one.
 
-pub mod catalog;
 pub mod selector;
 pub mod suppress;
 
 use tree_sitter::Node;
 
-use crate::find::catalog::{Catalog, EntryFix};
+use crate::catalog::{Catalog, EntryFix};
 use crate::parse::syntax::{
     children, has_async_keyword, is_async_def, is_comprehension, is_field, named_children, text,
     unparenthesize,
@@ -393,41 +392,4 @@ fn match_iteration<'t>(
         matched: Matched::Iteration,
         manual_reason: Some("iterating it blocks on every step".to_string()),
     })
-}
-
-/// Whether `node` sits in a nested `def`, `lambda` or `class` body inside `function`.
-pub fn in_nested_scope(node: Node, function: Node) -> bool {
-    let mut child = node;
-    while let Some(parent) = child.parent() {
-        if parent.id() == function.id() {
-            return false;
-        }
-        if matches!(
-            parent.kind(),
-            "function_definition" | "lambda" | "class_definition"
-        ) && is_field(parent, "body", child)
-        {
-            return true;
-        }
-        child = parent;
-    }
-    false
-}
-
-/// Whether `node` is inside a generator expression's own scope (where `await` cannot go).
-pub fn in_generator_scope(node: Node) -> bool {
-    let mut child = node;
-    let mut below: Option<Node> = None;
-    while let Some(parent) = child.parent() {
-        match parent.kind() {
-            "function_definition" | "lambda" | "class_definition" => return false,
-            "generator_expression" if !crate::resolve::in_first_iterable(parent, child, below) => {
-                return true;
-            }
-            _ => {}
-        }
-        below = Some(child);
-        child = parent;
-    }
-    false
 }

@@ -3,7 +3,7 @@
 //! (`blocking-sleep`), a code (`UNB100`), an ASYNC alias (`ASYNC251`), or a prefix of codes or
 //! aliases (`UNB1`, `ASYNC2`); case does not matter.
 
-use crate::find::catalog::{Catalog, Rule};
+use crate::catalog::{Catalog, Rule};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleSelector {

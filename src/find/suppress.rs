@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use crate::find::catalog::{Catalog, Rule};
+use crate::catalog::{Catalog, Rule};
 use crate::find::selector::RuleSelector;
 use crate::parse::syntax::{enclosing_statement, text};
 

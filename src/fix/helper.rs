@@ -1290,7 +1290,7 @@ impl<'t> Extractor<'_, 't> {
             if span.contains(node) || is_binding_target(node) {
                 continue;
             }
-            let nested = crate::find::in_nested_scope(node, self.function);
+            let nested = crate::parse::syntax::in_nested_scope(node, self.function);
             let after = node.start_byte() >= span.end() && !self.rebound_before(&name, node, span);
             if after || nested || around.is_some_and(|l| within(node, l)) {
                 read_outside.insert(name);

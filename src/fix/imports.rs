@@ -1,12 +1,12 @@
 //! Import edits after the fixes: add what the fixes need (`import asyncio`, `import functools`,
 //! …) once, among the module's top-level imports; remove an import the fixes made unused.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use crate::fix::edits::Edit;
-use crate::parse::syntax::{import_query, line_start, named_children, text, variable_identifiers};
+use crate::parse::syntax::{import_query, line_start, named_children, text};
 
 /// The modules the fixes may import that are not in the standard library.
 const THIRD_PARTY: &[&str] = &["aiofiles", "anyio", "httpx", "trio"];
@@ -135,21 +135,6 @@ fn after_line(src: &str, at: usize, text: String, newline: &str) -> Edit {
     }
 }
 
-/// How often each name is read in a module (identifiers outside import statements, not
-/// attribute names or keyword-argument names).
-pub fn reference_counts(root: Node, src: &str) -> HashMap<String, usize> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    let imports = [
-        "import_statement",
-        "import_from_statement",
-        "future_import_statement",
-    ];
-    for node in variable_identifiers(root, &imports) {
-        *counts.entry(text(node, src).to_string()).or_default() += 1;
-    }
-    counts
-}
-
 /// A top-level import binding: the statement, the item, and the name it binds.
 struct Binding<'t> {
     statement: Node<'t>,
@@ -201,8 +186,8 @@ fn top_level_bindings<'t>(root: Node<'t>, src: &str) -> Vec<Binding<'t>> {
 /// Edits removing the top-level imports that were read in `before` and are read nowhere in
 /// `after` (the fixed text). Nothing else is touched.
 pub fn remove_unused(before_src: &str, before: &Tree, after_src: &str, after: &Tree) -> Vec<Edit> {
-    let before_counts = reference_counts(before.root_node(), before_src);
-    let after_counts = reference_counts(after.root_node(), after_src);
+    let before_counts = crate::parse::syntax::reference_counts(before.root_node(), before_src);
+    let after_counts = crate::parse::syntax::reference_counts(after.root_node(), after_src);
     let bindings = top_level_bindings(after.root_node(), after_src);
     let unused: Vec<&Binding> = bindings
         .iter()

@@ -18,8 +18,8 @@ pub mod spelling;
 pub mod temporaries;
 pub mod thread;
 
+use crate::catalog::Catalog;
 use crate::find::Finding;
-use crate::find::catalog::Catalog;
 use crate::resolve::Resolver;
 
 pub use model::{

@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use crate::find::catalog::{Catalog, EntryFix, Scope};
+use crate::catalog::{Catalog, EntryFix, Scope};
 use crate::find::{Finding, Matched};
 use crate::fix::edits::{Edit, Fix};
 use crate::fix::model::*;

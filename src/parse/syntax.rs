@@ -372,6 +372,58 @@ pub fn free_name(src: &str, scope: Node, base: &str) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
+/// How often each name is read in a module (identifiers outside import statements, not
+/// attribute names or keyword-argument names).
+pub fn reference_counts(root: Node, src: &str) -> std::collections::HashMap<String, usize> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let imports = [
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+    ];
+    for node in variable_identifiers(root, &imports) {
+        *counts.entry(text(node, src).to_string()).or_default() += 1;
+    }
+    counts
+}
+
+/// Whether `node` sits in a nested `def`, `lambda` or `class` body inside `function`.
+pub fn in_nested_scope(node: Node, function: Node) -> bool {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        if parent.id() == function.id() {
+            return false;
+        }
+        if matches!(
+            parent.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) && is_field(parent, "body", child)
+        {
+            return true;
+        }
+        child = parent;
+    }
+    false
+}
+
+/// Whether `node` is inside a generator expression's own scope (where `await` cannot go).
+pub fn in_generator_scope(node: Node) -> bool {
+    let mut child = node;
+    let mut below: Option<Node> = None;
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            "function_definition" | "lambda" | "class_definition" => return false,
+            "generator_expression" if !crate::resolve::in_first_iterable(parent, child, below) => {
+                return true;
+            }
+            _ => {}
+        }
+        below = Some(child);
+        child = parent;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,7 +209,7 @@ pub fn errors(results: &[FileResult]) -> Vec<String> {
 
 /// SARIF 2.1.0: one run, every rule of the catalog in `tool.driver.rules`, one result per
 /// finding; paths relative to the working directory (`%SRCROOT%`), columns in code points.
-pub fn check_sarif(results: &[FileResult], catalog: &crate::find::catalog::Catalog) -> String {
+pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) -> String {
     use serde_json::json;
     let rules: Vec<serde_json::Value> = catalog
         .rules

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::find::catalog::Catalog;
+use crate::catalog::Catalog;
 
 #[derive(Serialize)]
 struct RuleRow<'c> {

@@ -265,7 +265,7 @@ fn rewrite_uses<'t>(
             // `f = other` after the block: that use and the reads it leads to are not the file.
             continue;
         }
-        if !inside || crate::find::in_nested_scope(node, function) {
+        if !inside || crate::parse::syntax::in_nested_scope(node, function) {
             return None;
         }
         let (edit_set, covered) = rewrite_one_use(resolver, node, opener)?;
@@ -360,7 +360,7 @@ fn rewrite_one_use<'t>(
                 Some(call)
                     if AWAITED_METHODS.contains(&attr) && (attr != "close" || opener.close) =>
                 {
-                    if crate::find::in_generator_scope(call) {
+                    if crate::parse::syntax::in_generator_scope(call) {
                         return None;
                     }
                     Some((crate::fix::edits::await_call(call), call))
@@ -374,7 +374,9 @@ fn rewrite_one_use<'t>(
         }
         "for_in_clause" if is_field(parent, "right", ident) => {
             let comp = parent.parent()?;
-            if comp.kind() == "generator_expression" || crate::find::in_generator_scope(comp) {
+            if comp.kind() == "generator_expression"
+                || crate::parse::syntax::in_generator_scope(comp)
+            {
                 return None;
             }
             // The comprehension's outermost `for` is `async for`.
@@ -402,7 +404,7 @@ fn json_use<'t>(
     let call = args.parent().filter(|c| c.kind() == "call")?;
     let callee = unparenthesize(call.child_by_field_name("function")?);
     let qualified = resolver.qualified_name(callee)?;
-    if callee.kind() != "attribute" || crate::find::in_generator_scope(call) {
+    if callee.kind() != "attribute" || crate::parse::syntax::in_generator_scope(call) {
         return None;
     }
     let positional: Vec<Node> = named_children(args);
@@ -479,8 +481,8 @@ fn convert_statement<'t>(
     let function = crate::resolve::enclosing_function(statement)?;
     // The opener runs first, in the `async with` header: never out of a comprehension or
     // lambda whose variables it reads, out of a branch, or ahead of another call.
-    if crate::find::in_nested_scope(opener, function)
-        || crate::find::in_generator_scope(opener)
+    if crate::parse::syntax::in_nested_scope(opener, function)
+        || crate::parse::syntax::in_generator_scope(opener)
         || !crate::parse::syntax::can_move_before(opener, statement)
     {
         return None;

@@ -83,12 +83,12 @@ fn convert<'t>(
         statement.kind(),
         "expression_statement" | "return_statement"
     ) || statement.parent().is_none_or(|p| p.kind() != "block")
-        || crate::find::in_generator_scope(call)
+        || crate::parse::syntax::in_generator_scope(call)
     {
         return None;
     }
     let function = crate::resolve::enclosing_function(statement)?;
-    if crate::find::in_nested_scope(call, function) {
+    if crate::parse::syntax::in_nested_scope(call, function) {
         return None;
     }
     // `self.n += r.status_code` read before the await and written after it would lose a
@@ -310,7 +310,7 @@ fn convert_session<'t>(
         if resolver.binding_scope(name, node) != Some(scope) {
             continue;
         }
-        if !within(node, body) || crate::find::in_nested_scope(node, function) {
+        if !within(node, body) || crate::parse::syntax::in_nested_scope(node, function) {
             return None;
         }
         let attribute = node
@@ -334,7 +334,7 @@ fn convert_session<'t>(
             "httpx.Client"
         };
         if resolver.catalog().native_of_method(client, method) != Some(NAME)
-            || crate::find::in_generator_scope(call)
+            || crate::parse::syntax::in_generator_scope(call)
         {
             return None;
         }

@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_catalog_names_only_rewrites_of_the_table_and_each_rewrite_has_entries() {
-        let catalog = crate::find::catalog::Catalog::builtin().expect("catalog");
+        let catalog = crate::catalog::Catalog::builtin().expect("catalog");
         assert!(catalog.check_native_names(is_known).is_ok());
         assert_eq!(catalog.native_of_call("open"), Some(files::NAME));
         assert_eq!(catalog.native_of_call("codecs.open"), None);

@@ -156,7 +156,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
         .parent()
         .filter(|s| s.kind() == "expression_statement")?;
     let function = crate::resolve::enclosing_function(statement)?;
-    if crate::find::in_generator_scope(call) {
+    if crate::parse::syntax::in_generator_scope(call) {
         return None;
     }
     let launch = launch(resolver, call)?;
@@ -200,7 +200,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
             (a, None) if ATTRIBUTES.contains(&a) => {}
             ("wait", Some(c)) => {
                 if !named_children(c.child_by_field_name("arguments")?).is_empty()
-                    || crate::find::in_generator_scope(c)
+                    || crate::parse::syntax::in_generator_scope(c)
                 {
                     return None;
                 }
@@ -209,7 +209,7 @@ fn convert<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> Option<(Fix, Vec<Node
                 waited = true;
             }
             ("communicate", Some(c)) => {
-                if crate::find::in_generator_scope(c) {
+                if crate::parse::syntax::in_generator_scope(c) {
                     return None;
                 }
                 edits.extend(communicate_edits(resolver, c, &launch, &mut needs)?);
@@ -368,7 +368,7 @@ pub fn use_run_process<'t>(
             continue;
         }
         let call = p.finding.node;
-        if crate::find::in_generator_scope(call) {
+        if crate::parse::syntax::in_generator_scope(call) {
             continue;
         }
         let Some(text) = run_process_call(resolver, call, module) else {

@@ -12,26 +12,20 @@ use thiserror::Error;
 
 /// The family files, in rule-code order.
 const FAMILIES: &[(&str, &str)] = &[
-    ("sleep.toml", include_str!("../../transforms/sleep.toml")),
-    ("open.toml", include_str!("../../transforms/open.toml")),
-    (
-        "file_io.toml",
-        include_str!("../../transforms/file_io.toml"),
-    ),
-    ("path.toml", include_str!("../../transforms/path.toml")),
-    ("fs.toml", include_str!("../../transforms/fs.toml")),
-    ("http.toml", include_str!("../../transforms/http.toml")),
+    ("sleep.toml", include_str!("../transforms/sleep.toml")),
+    ("open.toml", include_str!("../transforms/open.toml")),
+    ("file_io.toml", include_str!("../transforms/file_io.toml")),
+    ("path.toml", include_str!("../transforms/path.toml")),
+    ("fs.toml", include_str!("../transforms/fs.toml")),
+    ("http.toml", include_str!("../transforms/http.toml")),
     (
         "subprocess.toml",
-        include_str!("../../transforms/subprocess.toml"),
+        include_str!("../transforms/subprocess.toml"),
     ),
-    ("input.toml", include_str!("../../transforms/input.toml")),
-    (
-        "network.toml",
-        include_str!("../../transforms/network.toml"),
-    ),
-    ("db.toml", include_str!("../../transforms/db.toml")),
-    ("user.toml", include_str!("../../transforms/user.toml")),
+    ("input.toml", include_str!("../transforms/input.toml")),
+    ("network.toml", include_str!("../transforms/network.toml")),
+    ("db.toml", include_str!("../transforms/db.toml")),
+    ("user.toml", include_str!("../transforms/user.toml")),
 ];
 
 /// The rule id of the user-declared family (`extra-blocking-calls`).
