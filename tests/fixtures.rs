@@ -233,6 +233,7 @@ fixtures!(
     syntax_shallow_continuation,
     syntax_starred_yield,
     target_py38,
+    target_py38_native,
     user_calls,
 );
 
