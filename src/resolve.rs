@@ -370,19 +370,11 @@ impl<'a> Resolver<'a> {
         }
         let name = text(object, self.src);
         let function = enclosing_function(object)?;
-        let first = first_parameter_name(function, self.src)?;
+        let first = crate::parse::syntax::first_parameter_name(function, self.src)?;
         if first != name {
             return None;
         }
-        let mut up = function.parent()?;
-        if up.kind() == "decorated_definition" {
-            up = up.parent()?;
-        }
-        if up.kind() != "block" {
-            return None;
-        }
-        let class = up.parent()?;
-        (class.kind() == "class_definition").then_some(class)
+        crate::parse::syntax::class_of_method(function)
     }
 
     /// Types of `self.<attr>` assigned anywhere in the class (methods or class body).
@@ -410,7 +402,8 @@ impl<'a> Resolver<'a> {
                     stmt
                 };
                 if def.kind() == "function_definition" {
-                    let Some(this) = first_parameter_name(def, self.src) else {
+                    let Some(this) = crate::parse::syntax::first_parameter_name(def, self.src)
+                    else {
                         continue;
                     };
                     let Some(fbody) = def.child_by_field_name("body") else {
@@ -694,22 +687,6 @@ pub fn enclosing_function(node: Node) -> Option<Node> {
         child = parent;
     }
     None
-}
-
-fn first_parameter_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
-    let params = function.child_by_field_name("parameters")?;
-    let first = *named_children(params).first()?;
-    match first.kind() {
-        "identifier" => Some(text(first, src)),
-        "typed_parameter" => named_children(first)
-            .into_iter()
-            .find(|n| n.kind() == "identifier")
-            .map(|n| text(n, src)),
-        "default_parameter" | "typed_default_parameter" => {
-            first.child_by_field_name("name").map(|n| text(n, src))
-        }
-        _ => None,
-    }
 }
 
 /// Whether the place reached through `child` (a direct child of comprehension `comp`) and

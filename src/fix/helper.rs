@@ -1186,13 +1186,7 @@ impl<'t> Extractor<'_, 't> {
                 return None;
             }
         }
-        let params = self.function.child_by_field_name("parameters")?;
-        let first = *named_children(params).first()?;
-        let name = match first.kind() {
-            "identifier" => text(first, self.src),
-            "typed_parameter" => text(*named_children(first).first()?, self.src),
-            _ => return None,
-        };
+        let name = crate::parse::syntax::first_parameter_name(self.function, self.src)?;
         Some(Some(name.to_string()))
     }
 
@@ -1821,10 +1815,7 @@ fn unique_name(src: &str, base: &str, taken: &HashSet<String>) -> String {
                     && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
             })
     };
-    std::iter::once(base.to_string())
-        .chain((2..).map(|n| format!("{base}_{n}")))
-        .find(|c| !used(c))
-        .unwrap_or_else(|| base.to_string())
+    crate::parse::syntax::first_free(base, "_", used)
 }
 
 #[cfg(test)]

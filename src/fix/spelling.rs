@@ -4,7 +4,6 @@
 use tree_sitter::Node;
 
 use crate::fix::model::*;
-use crate::parse::syntax::named_children;
 use crate::resolve::Resolver;
 
 /// How the fixes spell the runtime's functions in this file, and which imports each needs.
@@ -241,20 +240,8 @@ impl Spelling {
 
 /// For a method whose class uses `self.<attribute>`: the name of `self`.
 pub(crate) fn self_with_attribute(src: &str, function: Node, attribute: &str) -> Option<String> {
-    let params = function.child_by_field_name("parameters")?;
-    let first = *named_children(params).first()?;
-    let receiver = match first.kind() {
-        "identifier" => crate::parse::syntax::text(first, src),
-        "typed_parameter" => crate::parse::syntax::text(*named_children(first).first()?, src),
-        _ => return None,
-    };
-    let mut up = function.parent()?;
-    if up.kind() == "decorated_definition" {
-        up = up.parent()?;
-    }
-    let class = up
-        .parent()
-        .filter(|c| up.kind() == "block" && c.kind() == "class_definition")?;
+    let receiver = crate::parse::syntax::first_parameter_name(function, src)?;
+    let class = crate::parse::syntax::class_of_method(function)?;
     let needle = format!("{receiver}.{attribute}");
     let body = crate::parse::syntax::text(class, src);
     let used = body.match_indices(&needle).any(|(i, _)| {

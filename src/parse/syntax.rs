@@ -366,10 +366,44 @@ pub fn free_name(src: &str, scope: Node, base: &str) -> String {
         .into_iter()
         .map(|n| text(n, src))
         .collect();
+    first_free(base, "", |n| used.contains(n))
+}
+
+/// The first of `base`, `base{sep}2`, `base{sep}3`, … that `taken` does not refuse.
+pub fn first_free(base: &str, sep: &str, taken: impl Fn(&str) -> bool) -> String {
     std::iter::once(base.to_string())
-        .chain((2..).map(|i| format!("{base}{i}")))
-        .find(|n| !used.contains(n.as_str()))
+        .chain((2..).map(|i| format!("{base}{sep}{i}")))
+        .find(|n| !taken(n))
         .unwrap_or_else(|| base.to_string())
+}
+
+/// The name of a function's first parameter (`self`, `cls`), if it has one.
+pub fn first_parameter_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
+    let params = function.child_by_field_name("parameters")?;
+    let first = *named_children(params).first()?;
+    match first.kind() {
+        "identifier" => Some(text(first, src)),
+        "typed_parameter" => named_children(first)
+            .into_iter()
+            .find(|n| n.kind() == "identifier")
+            .map(|n| text(n, src)),
+        "default_parameter" | "typed_default_parameter" => {
+            first.child_by_field_name("name").map(|n| text(n, src))
+        }
+        _ => None,
+    }
+}
+
+/// The class a function is a method of (decorated or not), if it is one.
+pub fn class_of_method(function: Node) -> Option<Node> {
+    let mut up = function.parent()?;
+    if up.kind() == "decorated_definition" {
+        up = up.parent()?;
+    }
+    if up.kind() != "block" {
+        return None;
+    }
+    up.parent().filter(|c| c.kind() == "class_definition")
 }
 
 /// How often each name is read in a module (identifiers outside import statements, not
