@@ -560,10 +560,7 @@ impl<'t> Extractor<'_, 't> {
     fn is_docstring(&self, stmt: Node) -> bool {
         self.body()
             .is_some_and(|b| statements(b).first().is_some_and(|f| f.id() == stmt.id()))
-            && stmt.kind() == "expression_statement"
-            && named_children(stmt)
-                .first()
-                .is_some_and(|n| n.kind() == "string")
+            && crate::parse::syntax::is_string_statement(stmt)
     }
 
     /// Every call is a finding or known to be safe off the loop.

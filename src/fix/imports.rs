@@ -8,8 +8,14 @@ use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 use crate::fix::edits::Edit;
 use crate::parse::syntax::{import_query, line_start, named_children, text};
 
-/// The modules the fixes may import that are not in the standard library.
-const THIRD_PARTY: &[&str] = &["aiofiles", "anyio", "httpx", "trio"];
+/// Whether a module the fixes may import comes from PyPI: a native rewrite's library or a
+/// third-party runtime (anyio, trio).
+fn is_third_party(module: &str) -> bool {
+    crate::fix::native::NATIVE_LIBRARIES.contains(&module)
+        || crate::fix::model::Runtime::ALL
+            .iter()
+            .any(|r| r.is_third_party() && r.module() == module)
+}
 
 /// Edits adding `import <module>` for each module, placed after the docstring and
 /// `from __future__` imports, in alphabetical position among the first run of plain imports.
@@ -18,11 +24,7 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
     let statements: Vec<Node> = named_children(root);
     let mut first_code = 0;
     for (i, stmt) in statements.iter().enumerate() {
-        let is_docstring = i == 0
-            && stmt.kind() == "expression_statement"
-            && named_children(*stmt)
-                .first()
-                .is_some_and(|n| n.kind() == "string");
+        let is_docstring = i == 0 && crate::parse::syntax::is_string_statement(*stmt);
         if is_docstring || stmt.kind() == "future_import_statement" {
             first_code = i + 1;
         } else {
@@ -55,7 +57,7 @@ pub fn add_imports(src: &str, tree: &Tree, modules: &BTreeSet<&str>, newline: &s
     for module in modules {
         // Standard-library modules join the first block; third-party ones the last, when the
         // module keeps them apart.
-        let run: Vec<Node> = if THIRD_PARTY.contains(module) && blocks.len() > 1 {
+        let run: Vec<Node> = if is_third_party(module) && blocks.len() > 1 {
             blocks.last().cloned().unwrap_or_default()
         } else {
             blocks.first().cloned().unwrap_or_default()

@@ -37,6 +37,24 @@ pub enum Runtime {
     Trio,
 }
 
+impl Runtime {
+    pub const ALL: [Runtime; 3] = [Runtime::Asyncio, Runtime::Anyio, Runtime::Trio];
+
+    /// The module the runtime is imported as.
+    pub fn module(self) -> &'static str {
+        match self {
+            Runtime::Asyncio => "asyncio",
+            Runtime::Anyio => "anyio",
+            Runtime::Trio => "trio",
+        }
+    }
+
+    /// Whether it comes from PyPI rather than the standard library.
+    pub fn is_third_party(self) -> bool {
+        self != Runtime::Asyncio
+    }
+}
+
 /// How to offload work: the default (`auto`) or only with the standard library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

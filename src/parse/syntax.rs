@@ -377,6 +377,14 @@ pub fn first_free(base: &str, sep: &str, taken: impl Fn(&str) -> bool) -> String
         .unwrap_or_else(|| base.to_string())
 }
 
+/// Whether a statement is a string on its own: a docstring when it opens its block.
+pub fn is_string_statement(statement: Node) -> bool {
+    statement.kind() == "expression_statement"
+        && named_children(statement)
+            .first()
+            .is_some_and(|n| n.kind() == "string")
+}
+
 /// The name of a function's first parameter (`self`, `cls`), if it has one.
 pub fn first_parameter_name<'s>(function: Node, src: &'s str) -> Option<&'s str> {
     let params = function.child_by_field_name("parameters")?;

@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn every_runtime_has_its_rows_and_libraries_are_known() {
-        for runtime in [Runtime::Asyncio, Runtime::Anyio, Runtime::Trio] {
+        for runtime in Runtime::ALL {
             assert!(TABLE.iter().any(|n| n.runtimes.contains(&runtime)));
         }
         for n in TABLE {
