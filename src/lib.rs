@@ -20,5 +20,6 @@ pub mod parse;
 pub mod read;
 pub mod report;
 pub mod resolve;
+pub mod runtime;
 pub mod verify;
 pub mod write;

@@ -124,13 +124,6 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
     out
 }
 
-/// The functions that run their callable argument in a worker thread.
-const OFFLOADERS: &[&str] = &[
-    "asyncio.to_thread",
-    "anyio.to_thread.run_sync",
-    "trio.to_thread.run_sync",
-];
-
 /// Whether a generator expression is an argument of an offloading call
 /// (`await asyncio.to_thread(sum, (f(x) for x in xs))`).
 fn is_offloaded_argument<'t>(resolver: &Resolver<'t>, genexp: Node<'t>) -> bool {
@@ -147,7 +140,7 @@ fn is_offloaded_argument<'t>(resolver: &Resolver<'t>, genexp: Node<'t>) -> bool 
             .and_then(|f| resolver.qualified_name(f))
     };
     match callee(call).as_deref() {
-        Some(q) if OFFLOADERS.contains(&q) => true,
+        Some(q) if crate::runtime::Runtime::is_offload_call(q) => true,
         // `run_sync(functools.partial(max, (… for …), default=0))`: the partial is offloaded.
         Some("functools.partial") => call
             .parent()
@@ -155,7 +148,7 @@ fn is_offloaded_argument<'t>(resolver: &Resolver<'t>, genexp: Node<'t>) -> bool 
             .and_then(|p| p.parent())
             .filter(|c| c.kind() == "call")
             .and_then(callee)
-            .is_some_and(|q| OFFLOADERS.contains(&q.as_str())),
+            .is_some_and(|q| crate::runtime::Runtime::is_offload_call(&q)),
         _ => false,
     }
 }

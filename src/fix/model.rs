@@ -1,6 +1,7 @@
 //! The planner's shared types: the kind of fix, the runtime and strategy, a finding with
 //! its planned fix, and what the fixes of a file may use.
 
+pub use crate::runtime::Runtime;
 use serde::Serialize;
 use tree_sitter::Node;
 
@@ -25,33 +26,6 @@ impl FixKind {
             FixKind::Helper => "helper",
             FixKind::Manual => "manual",
         }
-    }
-}
-
-/// The async library a file runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    Asyncio,
-    Anyio,
-    Trio,
-}
-
-impl Runtime {
-    pub const ALL: [Runtime; 3] = [Runtime::Asyncio, Runtime::Anyio, Runtime::Trio];
-
-    /// The module the runtime is imported as.
-    pub fn module(self) -> &'static str {
-        match self {
-            Runtime::Asyncio => "asyncio",
-            Runtime::Anyio => "anyio",
-            Runtime::Trio => "trio",
-        }
-    }
-
-    /// Whether it comes from PyPI rather than the standard library.
-    pub fn is_third_party(self) -> bool {
-        self != Runtime::Asyncio
     }
 }
 

@@ -132,11 +132,11 @@ impl Spelling {
             }
         });
         let executor = runtime == Runtime::Asyncio && target.is_some_and(|t| t < (3, 9));
-        let (module, to_thread_path) = match runtime {
-            Runtime::Asyncio if executor => ("asyncio", "get_running_loop().run_in_executor"),
-            Runtime::Asyncio => ("asyncio", "to_thread"),
-            Runtime::Anyio => ("anyio", "to_thread.run_sync"),
-            Runtime::Trio => ("trio", "to_thread.run_sync"),
+        let module = runtime.module();
+        let to_thread_path = if executor {
+            "get_running_loop().run_in_executor"
+        } else {
+            runtime.offload_path()
         };
         let name = |module: &'static str, member: &str| -> Named {
             let full = format!("{module}.{member}");
