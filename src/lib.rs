@@ -6,7 +6,8 @@
 //! blocking calls (with the [`catalog`], rule selectors, suppression) → [`fix`] (plan each finding's
 //! rewrite: thread, sleep, helper, the native rewrites; edits and imports) → [`verify`] the
 //! result → [`write`](mod@write) files / [`report`] findings and diffs. [`engine`] runs one
-//! file through it, within its [`budget`]; [`cli`] drives many.
+//! file through it, within its [`budget`]; [`runtime`] names the async runtimes; [`cli`]
+//! drives many.
 
 pub mod budget;
 pub mod catalog;
