@@ -133,7 +133,7 @@ pub struct Allowed {
     pub strategy: Strategy,
     /// Unsafe fixes too (the httpx swap).
     pub unsafe_fixes: bool,
-    /// The third-party libraries of [`NATIVE_LIBRARIES`] the project declares, the file
+    /// The third-party libraries of [`NATIVE_LIBRARIES`](crate::fix::native::NATIVE_LIBRARIES) the project declares, the file
     /// imports, or the configuration allows (`native`).
     pub libraries: Vec<&'static str>,
 }
