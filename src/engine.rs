@@ -99,12 +99,68 @@ pub struct Reported {
     /// Third-party packages the fix imports (`aiofiles`, `httpx`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// The edits of the finding's fix as first planned (JSON only), the imports aside.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<ShownEdit>,
     /// Whether the fix is safe or unsafe (absent for a manual finding).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applicability: Option<crate::fix::edits::Applicability>,
     /// The fix `--unsafe-fixes` would give instead (`native`), when it is not applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unsafe_fix: Option<FixKind>,
+}
+
+/// One edit of a fix: the range it replaces (1-based lines, columns in characters, the end
+/// exclusive) and the text that goes there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShownEdit {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub content: String,
+}
+
+/// Byte offsets to 1-based line and character column, for one text.
+struct LineIndex<'s> {
+    text: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(text: &'s str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    fn position(&self, byte: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= byte).max(1);
+        let start = self.starts[line - 1];
+        let column = self
+            .text
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count());
+        (line, column + 1)
+    }
+
+    fn shown(&self, fix: &Fix) -> Vec<ShownEdit> {
+        fix.edits
+            .iter()
+            .map(|e| {
+                let (line, column) = self.position(e.start);
+                let (end_line, end_column) = self.position(e.end);
+                ShownEdit {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    content: e.text.clone(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// A rewrite of the file.
@@ -563,8 +619,10 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
             Some((p.fix()?, why))
         })
         .collect();
+    let lines = LineIndex::new(text);
     for p in &planned {
         let mut r = report(p, catalog, text);
+        r.edits = p.fix().map(|f| lines.shown(f)).unwrap_or_default();
         let refused = p
             .fix()
             .and_then(|f| refused_fixes.iter().find(|(rf, _)| *rf == f))
@@ -574,6 +632,9 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
                 r.fix = FixKind::Manual;
                 r.reason = Some(why);
                 r.note = None;
+                r.edits.clear();
+                r.applicability = None;
+                r.requires.clear();
                 None
             }
             (Some(fix), None) => Some(*index_of.entry(fix).or_insert_with(|| {
@@ -623,6 +684,7 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
             .collect(),
         unsafe_fix: p.unsafe_native.then_some(FixKind::Native),
         applicability: p.fix().map(|f| f.applicability),
+        edits: Vec::new(),
     }
 }
 

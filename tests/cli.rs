@@ -122,6 +122,13 @@ fn check_json_has_the_spec_fields() {
     assert_eq!(first["function"], "main");
     assert_eq!(first["fix"], "native");
     assert_eq!(first["end_column"], 18);
+    assert_eq!(first["applicability"], "safe");
+    // The fix itself, edit by edit (`time.sleep` on line 6 becomes `await asyncio.sleep`).
+    assert_eq!(
+        first["edits"],
+        serde_json::json!([{"line": 6, "column": 5, "end_line": 6, "end_column": 15, "content": "await asyncio.sleep"}]),
+        "{first}"
+    );
     let manual = rows
         .iter()
         .find(|r| r["fix"] == "manual")
