@@ -42,6 +42,31 @@ impl Edit {
     }
 }
 
+/// `statement`, rewritten as `body`, in an `async with <header> as <name>:` block of its own
+/// at the statement's place (one indentation unit of `function` deeper). `None` when the
+/// statement does not start its line (`x = 1; f()`) or the function's unit is unknown.
+pub fn in_async_with(
+    src: &str,
+    statement: tree_sitter::Node,
+    function: tree_sitter::Node,
+    header: &str,
+    name: &str,
+    body: &str,
+) -> Option<Edit> {
+    let start = statement.start_byte();
+    let indent = &src[crate::parse::syntax::line_start(src, start)..start];
+    if !indent.trim().is_empty() {
+        return None;
+    }
+    let unit = crate::parse::syntax::indent_unit(src, function)?;
+    let newline = crate::parse::syntax::newline_of(src);
+    Some(Edit::replace(
+        start,
+        statement.end_byte(),
+        format!("async with {header} as {name}:{newline}{indent}{unit}{body}"),
+    ))
+}
+
 /// `f()` → `await f()`, parenthesized where the value is used as a primary
 /// (`(await f()).attr`, never `await f().attr`).
 pub fn await_call(call: tree_sitter::Node) -> Vec<Edit> {

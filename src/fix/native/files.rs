@@ -16,8 +16,7 @@ use tree_sitter::Node;
 use crate::fix::edits::{Edit, Fix};
 use crate::fix::model::{FixKind, Planned, give_where};
 use crate::parse::syntax::{
-    await_parts, children, indent_unit, is_field, named_children, newline_of, text, unparenthesize,
-    within,
+    await_parts, children, is_field, named_children, text, unparenthesize, within,
 };
 use crate::resolve::Resolver;
 
@@ -548,32 +547,23 @@ fn convert_statement<'t>(
         } else {
             return None;
         };
-    let line_start = src[..statement.start_byte()]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let indent = &src[line_start..statement.start_byte()];
-    if !indent.trim().is_empty() {
-        return None;
-    }
-    let unit = indent_unit(src, function)?;
-    let newline = newline_of(src);
     let before = &src[statement.start_byte()..use_start];
     let after = &src[use_end..statement.end_byte()];
-    let new_statement = format!(
-        "async with {} as {handle}:{newline}{indent}{unit}{before}{replacement}{after}",
-        aiofiles_call(opener, src, name)?
-    );
+    let block = crate::fix::edits::in_async_with(
+        src,
+        statement,
+        function,
+        &aiofiles_call(opener, src, name)?,
+        &handle,
+        &format!("{before}{replacement}{after}"),
+    )?;
     // The opener call and its use (`open(p).read()`) are both findings.
     let mut covered_nodes = vec![covered, opener];
     covered_nodes.dedup_by_key(|n| n.id());
     Some((
         statement,
         Fix {
-            edits: vec![Edit::replace(
-                statement.start_byte(),
-                statement.end_byte(),
-                new_statement,
-            )],
+            edits: vec![block],
             needs: name.needs.into_iter().collect(),
             ..Fix::default()
         },

@@ -20,8 +20,7 @@ use tree_sitter::Node;
 use crate::fix::edits::{Applicability, Edit, Fix};
 use crate::fix::model::{FixKind, Planned, give_to_nodes};
 use crate::parse::syntax::{
-    children, enclosing_statement, indent_unit, is_field, line_start, named_children, newline_of,
-    text, unparenthesize, within,
+    children, enclosing_statement, is_field, named_children, text, unparenthesize, within,
 };
 use crate::resolve::Resolver;
 
@@ -159,17 +158,14 @@ fn convert<'t>(
         crate::parse::syntax::text(statement, src),
         &shifted.iter().collect::<Vec<_>>(),
     );
-    let indent = &src[line_start(src, statement.start_byte())..statement.start_byte()];
-    if !indent.trim().is_empty() {
-        return None;
-    }
-    let unit = indent_unit(src, function)?;
-    let newline = newline_of(src);
-    edits.push(Edit::replace(
-        statement.start_byte(),
-        statement.end_byte(),
-        format!("async with {module}.AsyncClient({client_args}) as {client}:{newline}{indent}{unit}{body}"),
-    ));
+    edits.push(crate::fix::edits::in_async_with(
+        src,
+        statement,
+        function,
+        &format!("{module}.AsyncClient({client_args})"),
+        &client,
+        &body,
+    )?);
     Some(Fix {
         applicability: Applicability::Unsafe,
         edits,
