@@ -8,6 +8,7 @@
 pub mod files;
 pub mod http;
 pub mod paths;
+pub mod run_process;
 pub mod subprocess;
 
 pub use crate::fix::edits::Applicability;
@@ -88,12 +89,12 @@ pub const TABLE: &[Native] = &[
         rewrite: &paths::RuntimePaths,
     },
     Native {
-        name: subprocess::RUN_PROCESS_NAME,
+        name: run_process::NAME,
         runtimes: ANYIO_TRIO,
         library: None,
         applicability: Applicability::Safe,
         needs_runtime_offload: true,
-        rewrite: &subprocess::RunProcess,
+        rewrite: &run_process::RunProcess,
     },
 ];
 
