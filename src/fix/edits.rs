@@ -140,6 +140,21 @@ pub fn apply(text: &str, fixes: &[Fix]) -> (String, Vec<usize>) {
     (splice(text, &taken), applied)
 }
 
+/// The text of `node` with `edits` (positions in the whole source, all inside the node)
+/// applied to it.
+pub fn splice_within(src: &str, node: tree_sitter::Node, edits: &[Edit]) -> String {
+    let start = node.start_byte();
+    let mut shifted: Vec<Edit> = edits
+        .iter()
+        .map(|e| Edit::replace(e.start - start, e.end - start, e.text.clone()))
+        .collect();
+    shifted.sort_by_key(|e| (e.start, e.end));
+    splice(
+        crate::parse::syntax::text(node, src),
+        &shifted.iter().collect::<Vec<_>>(),
+    )
+}
+
 /// Applies edits sorted by position in one pass. An edit that overlaps an earlier one, or
 /// falls outside the text, is skipped rather than trusted (callers re-parse the result).
 pub fn splice(text: &str, edits: &[&Edit]) -> String {

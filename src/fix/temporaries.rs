@@ -156,20 +156,7 @@ pub(crate) fn hoist<'t>(
     if !indent.trim().is_empty() {
         return None;
     }
-    let shifted: Vec<Edit> = fix
-        .edits
-        .iter()
-        .map(|e| {
-            Edit::replace(
-                e.start - cover.start_byte(),
-                e.end - cover.start_byte(),
-                e.text.clone(),
-            )
-        })
-        .collect();
-    let mut sorted: Vec<&Edit> = shifted.iter().collect();
-    sorted.sort_by_key(|e| (e.start, e.end));
-    let mut value = crate::fix::edits::splice(text(cover, src), &sorted);
+    let mut value = crate::fix::edits::splice_within(src, cover, &fix.edits);
     if needs_parentheses(cover) && value.starts_with("(await ") && value.ends_with(')') {
         value = value[1..value.len() - 1].to_string();
     }

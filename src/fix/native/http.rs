@@ -144,20 +144,7 @@ fn convert<'t>(
     if inner.windows(2).any(|w| w[1].start < w[0].end) {
         return None;
     }
-    let shifted: Vec<Edit> = inner
-        .iter()
-        .map(|e| {
-            Edit::replace(
-                e.start - statement.start_byte(),
-                e.end - statement.start_byte(),
-                e.text.clone(),
-            )
-        })
-        .collect();
-    let body = crate::fix::edits::splice(
-        crate::parse::syntax::text(statement, src),
-        &shifted.iter().collect::<Vec<_>>(),
-    );
+    let body = crate::fix::edits::splice_within(src, statement, &inner);
     edits.push(crate::fix::edits::in_async_with(
         src,
         statement,
