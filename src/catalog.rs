@@ -25,6 +25,7 @@ const FAMILIES: &[(&str, &str)] = &[
     ("input.toml", include_str!("../transforms/input.toml")),
     ("network.toml", include_str!("../transforms/network.toml")),
     ("db.toml", include_str!("../transforms/db.toml")),
+    ("library.toml", include_str!("../transforms/library.toml")),
     ("user.toml", include_str!("../transforms/user.toml")),
 ];
 
@@ -558,13 +559,13 @@ mod tests {
     fn user_method_names_make_a_tracked_type() {
         let catalog = Catalog::builtin().expect("catalog").with_user_calls(&[
             "mylib.client.Client.fetch".to_string(),
-            "feedparser.parse".to_string(),
+            "weather.forecast".to_string(),
         ]);
         assert!(catalog.method("mylib.client.Client", "fetch").is_some());
         assert_eq!(
             catalog.constructed_type("mylib.client.Client"),
             Some("mylib.client.Client")
         );
-        assert!(!catalog.calls_named("feedparser.parse").is_empty());
+        assert!(!catalog.calls_named("weather.forecast").is_empty());
     }
 }

@@ -484,13 +484,13 @@ fn pyproject_configuration_and_overrides() {
     let pyproject = r#"
 [tool.unblock]
 ignore = ["UNB120"]
-extra-blocking-calls = ["feedparser.parse"]
+extra-blocking-calls = ["weather.forecast"]
 extend-exclude = ["generated"]
 
 [tool.unblock.per-file-ignores]
 "tests/*" = ["UNB100"]
 "#;
-    let user = "import feedparser\n\n\nasync def f(u):\n    return feedparser.parse(u)\n";
+    let user = "import weather\n\n\nasync def f(u):\n    return weather.forecast(u)\n";
     let dir = tree(&[
         ("pyproject.toml", pyproject),
         ("src/a.py", BLOCKING),
@@ -529,7 +529,7 @@ extend-exclude = ["generated"]
     );
     std::fs::write(
         dir.path().join("other.toml"),
-        "select = [\"UNB190\"]\nextra-blocking-calls = [\"feedparser.parse\"]\n",
+        "select = [\"UNB190\"]\nextra-blocking-calls = [\"weather.forecast\"]\n",
     )
     .expect("write");
     let out = run(dir.path(), &["check", "--config", "other.toml", "src"]);
@@ -764,13 +764,13 @@ fn rules_and_explain() {
     let text = stdout(&out);
     for code in [
         "UNB100", "UNB110", "UNB111", "UNB120", "UNB121", "UNB130", "UNB140", "UNB150", "UNB160",
-        "UNB170", "UNB190",
+        "UNB170", "UNB185", "UNB190",
     ] {
         assert!(text.contains(code), "{code} missing from rules");
     }
     let out = run(dir.path(), &["rules", "--output-format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows.as_array().map(Vec::len), Some(11));
+    assert_eq!(rows.as_array().map(Vec::len), Some(12));
     assert_eq!(rows[0]["aliases"][0], "ASYNC251");
 
     let out = run(dir.path(), &["explain", "ASYNC251"]);

@@ -207,6 +207,7 @@ fixtures!(
     imports_removed,
     imports_type_checking,
     input_calls,
+    library,
     lost_update,
     methods,
     network,
