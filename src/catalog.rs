@@ -97,6 +97,9 @@ pub struct CallEntry {
     pub reason: Option<String>,
     /// The native rewrite that may take the call (`async-files`), by its table name.
     pub native: Option<String>,
+    /// Not a finding over an in-memory buffer: its file argument (the first, or `fileobj=`/`fp=`)
+    /// is an `io.BytesIO`/`io.StringIO`.
+    pub buffer_ok: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +113,8 @@ pub struct MethodEntry {
     pub reason: Option<String>,
     /// The native rewrite that may take the call, by its table name.
     pub native: Option<String>,
+    /// Not a finding over an in-memory buffer (see [`CallEntry::buffer_ok`]).
+    pub buffer_ok: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -153,6 +158,8 @@ struct RawCalls {
     keyword: Option<String>,
     reason: Option<String>,
     native: Option<String>,
+    #[serde(default)]
+    buffer_ok: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +175,8 @@ struct RawMethods {
     returns: Option<String>,
     reason: Option<String>,
     native: Option<String>,
+    #[serde(default)]
+    buffer_ok: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,6 +261,7 @@ impl Catalog {
                     keyword: raw.keyword.clone(),
                     reason: raw.reason.clone(),
                     native: raw.native.clone(),
+                    buffer_ok: raw.buffer_ok,
                 };
                 self.add_call(entry);
             }
@@ -275,6 +285,7 @@ impl Catalog {
                         returns: raw.returns.clone(),
                         reason: raw.reason.clone(),
                         native: raw.native.clone(),
+                        buffer_ok: raw.buffer_ok,
                     },
                 );
             }
@@ -304,6 +315,7 @@ impl Catalog {
                         returns: None,
                         reason: None,
                         native: None,
+                        buffer_ok: false,
                     },
                 );
             }
@@ -456,6 +468,7 @@ impl Catalog {
                         returns: None,
                         reason: None,
                         native: None,
+                        buffer_ok: false,
                     },
                 );
             }
@@ -469,6 +482,7 @@ impl Catalog {
                 keyword: None,
                 reason: None,
                 native: None,
+                buffer_ok: false,
             });
         }
         catalog
