@@ -209,6 +209,8 @@ pub struct Catalog {
     pub rules: Vec<Rule>,
     calls: HashMap<String, Vec<CallEntry>>,
     prefix_calls: Vec<CallEntry>,
+    /// The project's `extra-blocking-calls` given as fnmatch patterns (`mylib.*.fetch`).
+    pattern_calls: Vec<(globset::GlobMatcher, CallEntry)>,
     methods: HashMap<(String, String), MethodEntry>,
     types: HashMap<String, TypeDef>,
     constructors: HashMap<String, String>,
@@ -429,13 +431,27 @@ impl Catalog {
 
     /// Adds the project's `extra-blocking-calls`. A name whose next-to-last part starts with an
     /// upper-case letter (`mylib.client.Client.fetch`) is a method of that class; the class
-    /// becomes a tracked type made by calling it.
-    pub fn with_user_calls(&self, names: &[String]) -> Catalog {
+    /// becomes a tracked type made by calling it. A name with `*`, `?` or `[` is an fnmatch
+    /// pattern over qualified function names (`mylib.*.fetch`; `*` crosses dots). An entry
+    /// that could never match is an error that says why.
+    pub fn with_user_calls(&self, names: &[String]) -> Result<Catalog, String> {
         let mut catalog = self.clone();
         let Some(rule) = catalog.rules.iter().position(|r| r.code == USER_RULE_CODE) else {
-            return catalog;
+            return Ok(catalog);
         };
         for name in names {
+            check_user_call(name)?;
+            if name.contains(['*', '?', '[']) && !is_plain_prefix(name) {
+                let matcher = globset::GlobBuilder::new(name)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|e| format!("`{name}` is not a valid pattern: {e}"))?
+                    .compile_matcher();
+                catalog
+                    .pattern_calls
+                    .push((matcher, user_entry(rule, name)));
+                continue;
+            }
             let parts: Vec<&str> = name.split('.').collect();
             let is_method = parts.len() >= 2
                 && parts[parts.len() - 2]
@@ -472,20 +488,9 @@ impl Catalog {
                     },
                 );
             }
-            catalog.add_call(CallEntry {
-                rule,
-                name: name.clone(),
-                fix: EntryFix::Thread,
-                lazy: false,
-                returns: None,
-                arg_type: None,
-                keyword: None,
-                reason: None,
-                native: None,
-                buffer_ok: false,
-            });
+            catalog.add_call(user_entry(rule, name));
         }
-        catalog
+        Ok(catalog)
     }
 
     /// The entries for a resolved qualified function name.
@@ -499,6 +504,12 @@ impl Catalog {
             self.prefix_calls
                 .iter()
                 .filter(|e| qualified.starts_with(&e.name) && qualified.len() > e.name.len()),
+        );
+        found.extend(
+            self.pattern_calls
+                .iter()
+                .filter(|(m, _)| m.is_match(qualified))
+                .map(|(_, e)| e),
         );
         found
     }
@@ -516,6 +527,59 @@ impl Catalog {
     pub fn constructed_type(&self, qualified: &str) -> Option<&str> {
         self.constructors.get(qualified).map(String::as_str)
     }
+}
+
+/// A user-declared blocking callable, offloaded to a thread.
+fn user_entry(rule: usize, name: &str) -> CallEntry {
+    CallEntry {
+        rule,
+        name: name.to_string(),
+        fix: EntryFix::Thread,
+        lazy: false,
+        returns: None,
+        arg_type: None,
+        keyword: None,
+        reason: None,
+        native: None,
+        buffer_ok: false,
+    }
+}
+
+/// `os.spawn*`: a name with one `*`, at its end (the catalog's own prefix form).
+fn is_plain_prefix(name: &str) -> bool {
+    name.strip_suffix('*')
+        .is_some_and(|rest| !rest.contains(['*', '?', '[']))
+}
+
+/// Why an `extra-blocking-calls` entry could never match a call, if it could not.
+fn check_user_call(name: &str) -> Result<(), String> {
+    if name.contains("->") {
+        return Err(format!(
+            "`{name}`: flake8-async's `a -> b` form is not supported; list the blocking callable alone (its qualified name)"
+        ));
+    }
+    if name.starts_with('.') {
+        return Err(format!(
+            "`{name}` is relative: give the callable's package path (`mypackage{name}`)"
+        ));
+    }
+    if !name.contains('.') {
+        return Err(format!(
+            "`{name}` is a bare name, which no call resolves to: give the callable's module path (`mylib.{name}`)"
+        ));
+    }
+    let valid_part = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '*' | '?' | '[' | ']' | '!'))
+    };
+    if !name.split('.').all(valid_part) {
+        return Err(format!(
+            "`{name}` is not a dotted name (`mylib.client.fetch`) or an fnmatch pattern (`mylib.*.fetch`)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -570,11 +634,38 @@ mod tests {
     }
 
     #[test]
+    fn user_patterns_match_qualified_names_and_impossible_entries_are_errors() {
+        let catalog = Catalog::builtin()
+            .expect("catalog")
+            .with_user_calls(&["mylib.*.fetch".to_string(), "tools.run_?".to_string()])
+            .expect("valid");
+        assert!(!catalog.calls_named("mylib.client.fetch").is_empty());
+        assert!(!catalog.calls_named("mylib.a.b.fetch").is_empty());
+        assert!(catalog.calls_named("mylib.fetch").is_empty());
+        assert!(!catalog.calls_named("tools.run_x").is_empty());
+        for (bad, why) in [
+            ("requests", "bare name"),
+            ("mylib.fetch -> mylib.afetch", "a -> b"),
+            ("mylib..fetch", "not a dotted name"),
+            (".client.fetch", "relative"),
+        ] {
+            let err = Catalog::builtin()
+                .expect("catalog")
+                .with_user_calls(&[bad.to_string()])
+                .expect_err(bad);
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn user_method_names_make_a_tracked_type() {
-        let catalog = Catalog::builtin().expect("catalog").with_user_calls(&[
-            "mylib.client.Client.fetch".to_string(),
-            "weather.forecast".to_string(),
-        ]);
+        let catalog = Catalog::builtin()
+            .expect("catalog")
+            .with_user_calls(&[
+                "mylib.client.Client.fetch".to_string(),
+                "weather.forecast".to_string(),
+            ])
+            .expect("valid");
         assert!(catalog.method("mylib.client.Client", "fetch").is_some());
         assert_eq!(
             catalog.constructed_type("mylib.client.Client"),

@@ -962,3 +962,35 @@ fn rule_selectors_mean_the_same_everywhere_in_any_case() {
         stdout(&explain)
     );
 }
+
+#[test]
+fn extra_blocking_calls_take_patterns_and_refuse_what_cannot_match() {
+    let src = "import mylib.client\n\n\nasync def f():\n    return mylib.client.fetch()\n";
+    let dir = tree(&[
+        (
+            "pyproject.toml",
+            "[tool.unblock]\nextra-blocking-calls = [\"mylib.*.fetch\"]\n",
+        ),
+        ("a.py", src),
+    ]);
+    let out = run(dir.path(), &["check"]);
+    assert!(
+        stdout(&out).contains("UNB190 [blocking-user] `mylib.client.fetch`"),
+        "{}",
+        stdout(&out)
+    );
+    let bad = tree(&[
+        (
+            "pyproject.toml",
+            "[tool.unblock]\nextra-blocking-calls = [\"requests\"]\n",
+        ),
+        ("a.py", src),
+    ]);
+    let out = run(bad.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("extra-blocking-calls: `requests` is a bare name"),
+        "{}",
+        stderr(&out)
+    );
+}

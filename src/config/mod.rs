@@ -132,7 +132,9 @@ impl Config {
             message,
         };
         let catalog = Arc::new(
-            builtin.with_user_calls(options.extra_blocking_calls.as_deref().unwrap_or(&[])),
+            builtin
+                .with_user_calls(options.extra_blocking_calls.as_deref().unwrap_or(&[]))
+                .map_err(|e| invalid(format!("extra-blocking-calls: {e}")))?,
         );
         let select = options
             .select

@@ -365,7 +365,12 @@ fn over_a_buffer<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> bool {
                     .is_some_and(|n| matches!(text(n, resolver.src()), "fileobj" | "fp"))
         })
         .and_then(|a| a.child_by_field_name("value"))
-        .or_else(|| items.first().copied().filter(|a| a.kind() != "keyword_argument"));
+        .or_else(|| {
+            items
+                .first()
+                .copied()
+                .filter(|a| a.kind() != "keyword_argument")
+        });
     file.and_then(|f| resolver.type_of(f))
         .is_some_and(|t| t.name == BUFFER_TYPE)
 }
