@@ -529,6 +529,9 @@ impl Catalog {
     }
 }
 
+/// The catalog type of in-memory file objects (`io.BytesIO`, `io.StringIO`).
+pub const BUFFER_TYPE: &str = "io.BytesIO";
+
 /// A user-declared blocking callable, offloaded to a thread.
 fn user_entry(rule: usize, name: &str) -> CallEntry {
     CallEntry {

@@ -181,6 +181,35 @@ impl<'a> Resolver<'a> {
     }
 
     /// The tracked type of an expression, if known.
+    /// Whether a call's file argument (the first positional one, or `fileobj=`/`fp=`) is an
+    /// in-memory buffer (`io.BytesIO(...)`, or a name bound to one): no file, no I/O.
+    pub fn over_a_buffer(&self, call: Node<'a>) -> bool {
+        self.over_buffer(call, 0)
+    }
+
+    fn over_buffer(&self, call: Node<'a>, depth: usize) -> bool {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let items = named_children(args);
+        let file = items
+            .iter()
+            .find(|a| {
+                a.kind() == "keyword_argument"
+                    && a.child_by_field_name("name")
+                        .is_some_and(|n| matches!(text(n, self.src), "fileobj" | "fp"))
+            })
+            .and_then(|a| a.child_by_field_name("value"))
+            .or_else(|| {
+                items
+                    .first()
+                    .copied()
+                    .filter(|a| a.kind() != "keyword_argument")
+            });
+        file.and_then(|f| self.ty(f, depth + 1))
+            .is_some_and(|t| matches!(t, Ty::Known(t) if t.name == crate::catalog::BUFFER_TYPE))
+    }
+
     pub fn type_of(&self, expr: Node<'a>) -> Option<Typed> {
         match self.ty(expr, 0)? {
             Ty::Known(t) => Some(t),
@@ -200,11 +229,13 @@ impl<'a> Resolver<'a> {
                     if let Some(t) = self.catalog.constructed_type(&q) {
                         return Some(local(t));
                     }
+                    // An archive or image over an in-memory buffer is no file: untyped.
                     return self
                         .catalog
                         .calls_named(&q)
                         .into_iter()
                         .find(|e| e.arg_type.is_none())
+                        .filter(|e| !(e.buffer_ok && self.over_buffer(expr, depth + 1)))
                         .and_then(|e| e.returns.as_deref())
                         .map(local);
                 }

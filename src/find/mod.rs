@@ -266,7 +266,7 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
     let callee = call.child_by_field_name("function")?;
     if let Some(qualified) = resolver.qualified_name(callee) {
         for entry in catalog.calls_named(&qualified) {
-            if entry.buffer_ok && over_a_buffer(resolver, call) {
+            if entry.buffer_ok && resolver.over_a_buffer(call) {
                 continue;
             }
             let mut manual_reason = entry
@@ -309,7 +309,7 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
     let method = text(callee.child_by_field_name("attribute")?, resolver.src());
     let typed = resolver.type_of(receiver)?;
     let entry = catalog.method(&typed.name, method)?;
-    if entry.buffer_ok && over_a_buffer(resolver, call) {
+    if entry.buffer_ok && resolver.over_a_buffer(call) {
         return None;
     }
     let manual_reason = if entry.lazy || entry.fix == EntryFix::Manual {
@@ -349,34 +349,6 @@ fn streams_response(qualified: &str, call: Node, src: &str) -> bool {
                 .is_none_or(|v| text(v, src) != "False")
     })
 }
-
-/// Whether a call's file argument (the first positional one, or `fileobj=`/`fp=`) is an
-/// in-memory buffer (`io.BytesIO(...)`, or a name bound to one): no file, no I/O.
-fn over_a_buffer<'t>(resolver: &Resolver<'t>, call: Node<'t>) -> bool {
-    let Some(args) = call.child_by_field_name("arguments") else {
-        return false;
-    };
-    let items = named_children(args);
-    let file = items
-        .iter()
-        .find(|a| {
-            a.kind() == "keyword_argument"
-                && a.child_by_field_name("name")
-                    .is_some_and(|n| matches!(text(n, resolver.src()), "fileobj" | "fp"))
-        })
-        .and_then(|a| a.child_by_field_name("value"))
-        .or_else(|| {
-            items
-                .first()
-                .copied()
-                .filter(|a| a.kind() != "keyword_argument")
-        });
-    file.and_then(|f| resolver.type_of(f))
-        .is_some_and(|t| t.name == BUFFER_TYPE)
-}
-
-/// The catalog type of in-memory file objects.
-const BUFFER_TYPE: &str = "io.BytesIO";
 
 fn typed_argument<'t>(
     resolver: &Resolver<'t>,
