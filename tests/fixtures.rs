@@ -196,6 +196,7 @@ fixtures!(
     helper_refused,
     helper_regions,
     helper_thread_context,
+    higher_order,
     http,
     http_native,
     http_native_fallbacks,

@@ -71,7 +71,9 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
         if let Some(function) = ctx.function {
             match node.kind() {
                 "call" if node.parent().is_none_or(|p| p.kind() != "await") => {
-                    if let Some(f) = match_call(resolver, catalog, node) {
+                    if let Some(f) = match_call(resolver, catalog, node)
+                        .or_else(|| match_higher_order(resolver, catalog, node))
+                    {
                         out.push(f.into_finding(function, ctx.genexp, node, src));
                     }
                 }
@@ -262,6 +264,145 @@ impl Match {
     }
 }
 
+/// Builtins that call their `key=` at once (and `list.sort`).
+const EAGER_KEY: &[&str] = &["sorted", "min", "max"];
+/// Builtins that consume an iterable at once.
+const CONSUMERS: &[&str] = &[
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
+    "sorted",
+    "sum",
+    "min",
+    "max",
+    "any",
+    "all",
+];
+/// Builtins that call a function lazily over an iterable.
+const LAZY_APPLY: &[&str] = &["map", "filter"];
+
+/// A blocking callable handed to a call that runs it at once: `sorted(files,
+/// key=os.path.getmtime)`, `files.sort(key=lambda p: p.stat().st_size)`,
+/// `list(map(os.path.getsize, files))`. The finding is that whole call (it is what must leave
+/// the loop), named after the blocking callable.
+fn match_higher_order<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    call: Node<'t>,
+) -> Option<Match> {
+    let callee = unparenthesize(call.child_by_field_name("function")?);
+    let args = call.child_by_field_name("arguments")?;
+    let src = resolver.src();
+    let builtin = |node: Node<'t>| -> Option<&'t str> {
+        (node.kind() == "identifier" && resolver.binding_scope(text(node, src), node).is_none())
+            .then(|| text(node, src))
+    };
+    let keyword = |name: &str| {
+        named_children(args)
+            .into_iter()
+            .filter(|a| a.kind() == "keyword_argument")
+            .find(|a| {
+                a.child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == name)
+            })
+            .and_then(|a| a.child_by_field_name("value"))
+    };
+    let eager_key = match builtin(callee) {
+        Some(name) => EAGER_KEY.contains(&name),
+        // `xs.sort(key=...)`: a list's sort, whatever `xs` is.
+        None => {
+            callee.kind() == "attribute"
+                && callee
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| text(a, src) == "sort")
+        }
+    };
+    if eager_key
+        && let Some(key) = keyword("key")
+        && let Some(m) = blocking_callable(resolver, catalog, key)
+    {
+        return Some(m);
+    }
+    if builtin(callee).is_some_and(|n| CONSUMERS.contains(&n))
+        && let Some(first) = named_children(args).into_iter().next()
+    {
+        return lazy_application(resolver, catalog, first);
+    }
+    None
+}
+
+/// `map(f, xs)` / `filter(f, xs)` with `f` blocking: the blocking callable.
+fn lazy_application<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    node: Node<'t>,
+) -> Option<Match> {
+    let node = unparenthesize(node);
+    if node.kind() != "call" {
+        return None;
+    }
+    let callee = unparenthesize(node.child_by_field_name("function")?);
+    let src = resolver.src();
+    let is_lazy = callee.kind() == "identifier"
+        && LAZY_APPLY.contains(&text(callee, src))
+        && resolver.binding_scope(text(callee, src), callee).is_none();
+    if !is_lazy {
+        return None;
+    }
+    let function = named_children(node.child_by_field_name("arguments")?)
+        .into_iter()
+        .next()?;
+    blocking_callable(resolver, catalog, function)
+}
+
+/// The catalog entry a callable value blocks with: a reference to a blocking function
+/// (`os.path.getsize`), or a lambda whose body calls one.
+fn blocking_callable<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    value: Node<'t>,
+) -> Option<Match> {
+    let value = unparenthesize(value);
+    match value.kind() {
+        "identifier" | "attribute" => {
+            let qualified = resolver.qualified_name(value)?;
+            let entry = catalog
+                .calls_named(&qualified)
+                .into_iter()
+                .find(|e| e.arg_type.is_none() && e.fix == EntryFix::Thread && !e.lazy)?;
+            Some(Match {
+                lazy: false,
+                rule: entry.rule,
+                call: qualified,
+                matched: Matched::Call {
+                    entry_fix: EntryFix::Thread,
+                    returns: None,
+                },
+                manual_reason: None,
+            })
+        }
+        "lambda" => {
+            let body = value.child_by_field_name("body")?;
+            crate::parse::syntax::descendants(body)
+                .into_iter()
+                .filter(|n| n.kind() == "call")
+                .find_map(|c| match_call(resolver, catalog, c))
+                .map(|m| Match {
+                    lazy: false,
+                    matched: Matched::Call {
+                        entry_fix: EntryFix::Thread,
+                        returns: None,
+                    },
+                    manual_reason: None,
+                    ..m
+                })
+        }
+        _ => None,
+    }
+}
+
 fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) -> Option<Match> {
     let callee = call.child_by_field_name("function")?;
     if let Some(qualified) = resolver.qualified_name(callee) {
@@ -382,6 +523,14 @@ fn match_iteration<'t>(
     catalog: &Catalog,
     iterable: Node<'t>,
 ) -> Option<Match> {
+    // `for d in filter(os.path.isdir, names)`: each step calls the blocking function.
+    if let Some(m) = lazy_application(resolver, catalog, iterable) {
+        return Some(Match {
+            matched: Matched::Iteration,
+            manual_reason: Some("iterating it blocks on every step".to_string()),
+            ..m
+        });
+    }
     let typed = resolver.type_of(iterable)?;
     let entry = catalog.method(&typed.name, "__iter__")?;
     Some(Match {

@@ -341,7 +341,7 @@ fn blocking_runs<'t>(function: Node<'t>, offloaded: &[Node<'t>]) -> Vec<Node<'t>
         offloaded.iter().find(|o| o.id() == expr.id()).copied()
     };
     let mut out = Vec::new();
-    for block in descendants(function)
+    for block in crate::parse::syntax::descendants(function)
         .into_iter()
         .filter(|n| n.kind() == "block")
     {
@@ -729,7 +729,7 @@ impl<'t> Extractor<'_, 't> {
             bound_inside.extend(names_bound_in(*s, self.src));
         }
         for s in &stmts {
-            for node in descendants(*s) {
+            for node in crate::parse::syntax::descendants(*s) {
                 let made_outside = match node.kind() {
                     "identifier" => !bound_inside.contains(text(node, self.src)),
                     "attribute" => true,
@@ -747,7 +747,7 @@ impl<'t> Extractor<'_, 't> {
             }
         }
         for s in &stmts {
-            for node in descendants(*s) {
+            for node in crate::parse::syntax::descendants(*s) {
                 if node.kind() == "raise_statement" && node.named_child_count() == 0 {
                     return Some(
                         "a bare `raise` re-raises the exception being handled, which a worker thread does not have"
@@ -774,7 +774,7 @@ impl<'t> Extractor<'_, 't> {
         // Shared state read and written around a blocking call (`self.n += os.path.getsize(p)`):
         // in a worker thread, tasks on the loop would run between the read and the write.
         for s in &stmts {
-            for node in descendants(*s) {
+            for node in crate::parse::syntax::descendants(*s) {
                 if node.kind() == "expression_statement"
                     && self.findings.iter().any(|f| within(*f, node))
                     && let Some(target) = crate::fix::temporaries::shared_target_read_first(
@@ -803,7 +803,7 @@ impl<'t> Extractor<'_, 't> {
         let ends_function = self.body().is_some_and(|b| b.id() == span.block.id())
             && span.last + 1 == statements(span.block).len();
         for s in &stmts {
-            for node in descendants(*s) {
+            for node in crate::parse::syntax::descendants(*s) {
                 match node.kind() {
                     "return_statement" if !ends_function => {
                         return Some(
@@ -907,7 +907,7 @@ impl<'t> Extractor<'_, 't> {
             newline,
         ));
         let has_return = stmts.iter().any(|s| {
-            descendants(*s)
+            crate::parse::syntax::descendants(*s)
                 .iter()
                 .any(|n| n.kind() == "return_statement")
         });
@@ -961,8 +961,11 @@ impl<'t> Extractor<'_, 't> {
 
     /// Whether the function yields (outside nested functions): an async generator.
     fn is_async_generator(&self) -> bool {
-        self.body()
-            .is_some_and(|b| descendants(b).iter().any(|n| n.kind() == "yield"))
+        self.body().is_some_and(|b| {
+            crate::parse::syntax::descendants(b)
+                .iter()
+                .any(|n| n.kind() == "yield")
+        })
     }
 
     /// Whether a statement after the region, in its block, binds `name` on every path before
@@ -1013,7 +1016,7 @@ impl<'t> Extractor<'_, 't> {
                     }
                 }
                 "with_statement" | "except_clause" | "except_group_clause" => {
-                    for target in descendants(owner)
+                    for target in crate::parse::syntax::descendants(owner)
                         .into_iter()
                         .filter(|n| n.kind() == "as_pattern_target" && !within(*n, block))
                     {
@@ -1045,7 +1048,7 @@ impl<'t> Extractor<'_, 't> {
         let Some(body) = self.body() else {
             return HashSet::new();
         };
-        descendants(body)
+        crate::parse::syntax::descendants(body)
             .into_iter()
             .filter(|n| n.kind() == "function_definition")
             .filter_map(|n| n.child_by_field_name("name"))
@@ -1336,7 +1339,7 @@ impl<'t> Extractor<'_, 't> {
         }
         // `del x` in the helper would delete its own copy.
         for s in &stmts {
-            for node in descendants(*s) {
+            for node in crate::parse::syntax::descendants(*s) {
                 if node.kind() == "delete_statement"
                     && let Some(name) = identifiers(node, self.src)
                         .into_iter()
@@ -1369,7 +1372,7 @@ impl<'t> Extractor<'_, 't> {
             );
         }
         for s in &stmts {
-            for ret in descendants(*s)
+            for ret in crate::parse::syntax::descendants(*s)
                 .into_iter()
                 .filter(|n| n.kind() == "return_statement")
             {
@@ -1472,7 +1475,7 @@ fn unsettled_reads_in<'t>(
                         push(out_clause, &HashSet::new());
                         if child.kind() == "with_clause" || child.kind() == "with_item" {
                             inner.extend(
-                                descendants(child)
+                                crate::parse::syntax::descendants(child)
                                     .into_iter()
                                     .filter(|n| n.kind() == "as_pattern_target")
                                     .flat_map(|t| identifiers(t, src).into_iter().map(|(n, _)| n)),
@@ -1488,7 +1491,7 @@ fn unsettled_reads_in<'t>(
                             inner.extend(identifiers(child, src).into_iter().map(|(n, _)| n));
                         }
                         // `except E as e:` binds `e` for the clause body.
-                        for target in descendants(child)
+                        for target in crate::parse::syntax::descendants(child)
                             .into_iter()
                             .filter(|n| n.kind() == "as_pattern_target")
                         {
@@ -1582,7 +1585,7 @@ fn definitely_bound(stmt: Node, src: &str) -> HashSet<String> {
     match stmt.kind() {
         "with_statement" => {
             let mut out = HashSet::new();
-            for alias in descendants(stmt) {
+            for alias in crate::parse::syntax::descendants(stmt) {
                 if alias.kind() == "as_pattern_target" {
                     out.extend(identifiers(alias, src).into_iter().map(|(n, _)| n));
                 }
@@ -1654,7 +1657,7 @@ fn is_default_value_part(node: Node, params: Node) -> bool {
 
 /// The `(target, value)` of every assignment under `node` (nested functions excluded).
 fn assignments(node: Node) -> Vec<(Node, Node)> {
-    descendants(node)
+    crate::parse::syntax::descendants(node)
         .into_iter()
         .filter(|n| n.kind() == "assignment")
         .filter_map(|n| {
@@ -1666,27 +1669,8 @@ fn assignments(node: Node) -> Vec<(Node, Node)> {
         .collect()
 }
 
-/// Every node below `node`, nested function and class bodies excluded.
-fn descendants(node: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        if n.id() != node.id()
-            && matches!(
-                n.kind(),
-                "function_definition" | "class_definition" | "lambda"
-            )
-        {
-            continue;
-        }
-        stack.extend(children(n));
-    }
-    out
-}
-
 fn calls_in(node: Node) -> Vec<Node> {
-    descendants(node)
+    crate::parse::syntax::descendants(node)
         .into_iter()
         .filter(|n| n.kind() == "call")
         .collect()
@@ -1694,13 +1678,15 @@ fn calls_in(node: Node) -> Vec<Node> {
 
 /// `await`, `yield`, `async for`/`async with` (outside nested functions).
 fn has_async_parts(node: Node) -> bool {
-    descendants(node).into_iter().any(|n| match n.kind() {
-        "await" | "yield" => true,
-        "for_statement" | "with_statement" | "for_in_clause" => {
-            crate::parse::syntax::has_async_keyword(n)
-        }
-        _ => false,
-    })
+    crate::parse::syntax::descendants(node)
+        .into_iter()
+        .any(|n| match n.kind() {
+            "await" | "yield" => true,
+            "for_statement" | "with_statement" | "for_in_clause" => {
+                crate::parse::syntax::has_async_keyword(n)
+            }
+            _ => false,
+        })
 }
 
 /// The loop a `break`/`continue` belongs to; a loop's `else:` clause belongs to the loop around it.
@@ -1748,7 +1734,7 @@ fn reindent(
 ) -> String {
     let mut protected: HashSet<usize> = HashSet::new();
     for s in stmts {
-        for n in descendants(*s) {
+        for n in crate::parse::syntax::descendants(*s) {
             if n.kind() == "string" && n.end_position().row > n.start_position().row {
                 protected.extend(n.start_position().row + 1..=n.end_position().row);
             }

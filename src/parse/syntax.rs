@@ -466,6 +466,25 @@ pub fn in_generator_scope(node: Node) -> bool {
     false
 }
 
+/// Every node below `node`, nested function, lambda and class bodies excluded.
+pub fn descendants(node: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        out.push(n);
+        if n.id() != node.id()
+            && matches!(
+                n.kind(),
+                "function_definition" | "class_definition" | "lambda"
+            )
+        {
+            continue;
+        }
+        stack.extend(children(n));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
