@@ -76,6 +76,10 @@ pub struct Resolver<'a> {
     in_progress: RefCell<HashSet<(usize, String)>>,
     /// How often each name is read in the module, computed on first need.
     reference_counts: std::cell::OnceCell<HashMap<String, usize>>,
+    /// The modules the module star-imports (`from os.path import *`), computed on first need.
+    star_modules: std::cell::OnceCell<Vec<String>>,
+    /// The names some function declares `global` (and may rebind), computed on first need.
+    global_names: std::cell::OnceCell<HashSet<String>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -88,6 +92,8 @@ impl<'a> Resolver<'a> {
             class_attrs: RefCell::new(HashMap::new()),
             in_progress: RefCell::new(HashSet::new()),
             reference_counts: std::cell::OnceCell::new(),
+            star_modules: std::cell::OnceCell::new(),
+            global_names: std::cell::OnceCell::new(),
         }
     }
 
@@ -99,6 +105,48 @@ impl<'a> Resolver<'a> {
         self.catalog
     }
 
+    /// Whether some function of the module declares `name` global (and so may rebind it).
+    fn declared_global(&self, name: &str) -> bool {
+        self.global_names
+            .get_or_init(|| {
+                let mut names = HashSet::new();
+                let mut stack = vec![self.root];
+                while let Some(n) = stack.pop() {
+                    if n.kind() == "global_statement" {
+                        names.extend(
+                            named_children(n)
+                                .into_iter()
+                                .map(|i| text(i, self.src).to_string()),
+                        );
+                    }
+                    stack.extend(named_children(n));
+                }
+                names
+            })
+            .contains(name)
+    }
+
+    /// The catalog call a module-level star import makes `name` mean, if one does.
+    fn star_imported(&self, name: &str) -> Option<String> {
+        let modules = self.star_modules.get_or_init(|| {
+            named_children(self.root)
+                .into_iter()
+                .filter(|s| {
+                    s.kind() == "import_from_statement"
+                        && named_children(*s)
+                            .iter()
+                            .any(|c| c.kind() == "wildcard_import")
+                })
+                .filter_map(|s| s.child_by_field_name("module_name"))
+                .map(|m| text(m, self.src).to_string())
+                .collect()
+        });
+        modules
+            .iter()
+            .map(|m| format!("{m}.{name}"))
+            .find(|q| !self.catalog.calls_named(q).is_empty())
+    }
+
     /// The module node.
     pub fn root(&self) -> Node<'a> {
         self.root
@@ -107,23 +155,48 @@ impl<'a> Resolver<'a> {
     /// The qualified name an expression refers to: `osp.getsize` → `os.path.getsize`,
     /// `open` → `open` when no scope rebinds it. `None` for anything local or computed.
     pub fn qualified_name(&self, expr: Node<'a>) -> Option<String> {
+        self.qualified_name_at(expr, 0)
+    }
+
+    fn qualified_name_at(&self, expr: Node<'a>, depth: usize) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
         let expr = unparenthesize(expr);
         let name = match expr.kind() {
             "identifier" => {
                 let ident = text(expr, self.src);
                 match self.lookup(ident, expr) {
-                    Lookup::Bound { sites, .. } => single_import(&sites)?,
-                    // A builtin the catalog names; any other unbound name resolves to nothing.
-                    Lookup::Unbound => self
-                        .catalog
-                        .names_builtin(ident)
-                        .then(|| ident.to_string())?,
+                    Lookup::Bound { sites, scope, .. } => match single_import(&sites) {
+                        Some(q) => q,
+                        // A module-level alias of a callable (`_sleep = time.sleep`), unless a
+                        // function may rebind it (`global _sleep`).
+                        None if scope == self.root.id() && !self.declared_global(ident) => {
+                            match sites.as_slice() {
+                                [Site::Value(v)]
+                                    if matches!(v.kind(), "identifier" | "attribute") =>
+                                {
+                                    self.qualified_name_at(*v, depth + 1)?
+                                }
+                                _ => return None,
+                            }
+                        }
+                        None => return None,
+                    },
+                    // A builtin the catalog names, or a catalog call a star import brings in
+                    // (`from os.path import *` → `exists`); any other unbound name is nothing.
+                    Lookup::Unbound if self.catalog.names_builtin(ident) => ident.to_string(),
+                    Lookup::Unbound => self.star_imported(ident)?,
                 }
             }
             "attribute" => {
                 let object = expr.child_by_field_name("object")?;
                 let attr = expr.child_by_field_name("attribute")?;
-                format!("{}.{}", self.qualified_name(object)?, text(attr, self.src))
+                format!(
+                    "{}.{}",
+                    self.qualified_name_at(object, depth + 1)?,
+                    text(attr, self.src)
+                )
             }
             _ => return None,
         };

@@ -180,6 +180,7 @@ macro_rules! fixtures {
 }
 
 fixtures!(
+    aliases_and_star_imports,
     comprehension_scope,
     db,
     deps_imported,
