@@ -652,6 +652,14 @@ impl<'a> Resolver<'a> {
         info
     }
 
+    /// How many places bind `name` in the scope that binds it at `at` (0 when nothing does).
+    pub fn binding_count(&self, name: &str, at: Node<'a>) -> usize {
+        match self.lookup(name, at) {
+            Lookup::Bound { sites, .. } => sites.len(),
+            Lookup::Unbound => 0,
+        }
+    }
+
     /// The id of the scope node (function, lambda, comprehension or module) that binds `name`
     /// at this place; `None` for builtins and unbound names.
     pub fn binding_scope(&self, name: &str, at: Node<'a>) -> Option<usize> {

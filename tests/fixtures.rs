@@ -212,6 +212,7 @@ fixtures!(
     library,
     lost_update,
     methods,
+    nested_sync_def,
     network,
     offload_home_assistant,
     open,

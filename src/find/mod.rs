@@ -73,6 +73,7 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
                 "call" if node.parent().is_none_or(|p| p.kind() != "await") => {
                     if let Some(f) = match_call(resolver, catalog, node)
                         .or_else(|| match_higher_order(resolver, catalog, node))
+                        .or_else(|| match_nested_def_call(resolver, catalog, node, function))
                     {
                         out.push(f.into_finding(function, ctx.genexp, node, src));
                     }
@@ -262,6 +263,68 @@ impl Match {
             lazy: self.lazy,
         }
     }
+}
+
+/// A call of a sync function defined in the coroutine itself (`def helper(): ...` then
+/// `helper()`) whose body blocks: the body runs on the loop. The finding is the call (offloaded
+/// whole), named after the first blocking call in the body. Not a generator (calling one runs
+/// nothing), nor a function that reaches for `asyncio` (it may need the loop's thread).
+fn match_nested_def_call<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    call: Node<'t>,
+    function: Node<'t>,
+) -> Option<Match> {
+    let callee = unparenthesize(call.child_by_field_name("function")?);
+    if callee.kind() != "identifier" {
+        return None;
+    }
+    let src = resolver.src();
+    let name = text(callee, src);
+    if resolver.binding_scope(name, callee) != Some(function.id()) {
+        return None;
+    }
+    let body = function.child_by_field_name("body")?;
+    let defs: Vec<Node<'t>> = crate::parse::syntax::descendants(body)
+        .into_iter()
+        .filter(|n| {
+            n.kind() == "function_definition"
+                && n.child_by_field_name("name")
+                    .is_some_and(|d| text(d, src) == name)
+        })
+        .collect();
+    // One definition, and nothing else binds the name in the coroutine.
+    let [def] = defs.as_slice() else {
+        return None;
+    };
+    if crate::parse::syntax::is_async_def(*def) || resolver.binding_count(name, callee) != 1 {
+        return None;
+    }
+    let inner = def.child_by_field_name("body")?;
+    let nodes = crate::parse::syntax::descendants(inner);
+    let uses_the_loop = nodes.iter().any(|n| {
+        matches!(n.kind(), "yield" | "await")
+            || (matches!(n.kind(), "identifier" | "attribute")
+                && resolver
+                    .qualified_name(*n)
+                    .is_some_and(|q| q == "asyncio" || q.starts_with("asyncio.")))
+    });
+    if uses_the_loop {
+        return None;
+    }
+    let blocking = nodes
+        .into_iter()
+        .filter(|n| n.kind() == "call")
+        .find_map(|c| match_call(resolver, catalog, c))?;
+    Some(Match {
+        lazy: false,
+        matched: Matched::Call {
+            entry_fix: EntryFix::Thread,
+            returns: None,
+        },
+        manual_reason: None,
+        ..blocking
+    })
 }
 
 /// Builtins that call their `key=` at once (and `list.sort`).
