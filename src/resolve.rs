@@ -312,6 +312,26 @@ impl<'a> Resolver<'a> {
                         .and_then(|e| e.returns.as_deref())
                         .map(local);
                 }
+                // `opener(p)` with `opener = gzip.open if z else open`: the type every branch
+                // makes, when they agree.
+                if let Some(names) = self.alternatives(callee) {
+                    let made: Vec<Option<&str>> = names
+                        .iter()
+                        .map(|q| {
+                            self.catalog
+                                .calls_named(q)
+                                .into_iter()
+                                .find(|e| e.arg_type.is_none())
+                                .and_then(|e| e.returns.as_deref())
+                        })
+                        .collect();
+                    return match made.as_slice() {
+                        [Some(first), rest @ ..] if rest.iter().all(|t| *t == Some(*first)) => {
+                            Some(local(first))
+                        }
+                        _ => None,
+                    };
+                }
                 let callee = unparenthesize(callee);
                 if callee.kind() != "attribute" {
                     return None;
@@ -650,6 +670,33 @@ impl<'a> Resolver<'a> {
         let info = Rc::new(info);
         self.scopes.borrow_mut().insert(scope.id(), info.clone());
         info
+    }
+
+    /// The qualified names a local chosen by a conditional may hold (`opener = gzip.open if z
+    /// else open` → `gzip.open`, `open`), when it is bound once, to such an expression, and
+    /// every branch names something.
+    pub fn alternatives(&self, expr: Node<'a>) -> Option<Vec<String>> {
+        let expr = unparenthesize(expr);
+        if expr.kind() != "identifier" {
+            return None;
+        }
+        let Lookup::Bound { sites, .. } = self.lookup(text(expr, self.src), expr) else {
+            return None;
+        };
+        let [Site::Value(value)] = sites.as_slice() else {
+            return None;
+        };
+        let value = unparenthesize(*value);
+        if value.kind() != "conditional_expression" {
+            return None;
+        }
+        // `a if cond else b`: the first and last named children are the two values.
+        let parts = named_children(value);
+        let branches = [*parts.first()?, *parts.last()?];
+        branches
+            .iter()
+            .map(|b| self.qualified_name(*b))
+            .collect::<Option<Vec<String>>>()
     }
 
     /// How many places bind `name` in the scope that binds it at `at` (0 when nothing does).

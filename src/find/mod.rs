@@ -468,6 +468,38 @@ fn blocking_callable<'t>(
 
 fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) -> Option<Match> {
     let callee = call.child_by_field_name("function")?;
+    // `opener(p)` with `opener = gzip.open if z else open`: a finding when every branch is
+    // the same kind of blocking call, named after the first.
+    if let Some(names) = resolver.alternatives(callee) {
+        let entries: Vec<Option<&crate::catalog::CallEntry>> = names
+            .iter()
+            .map(|q| {
+                catalog
+                    .calls_named(q)
+                    .into_iter()
+                    .find(|e| e.arg_type.is_none() && !e.buffer_ok)
+            })
+            .collect();
+        if let [Some(first), rest @ ..] = entries.as_slice()
+            && rest
+                .iter()
+                .all(|e| e.is_some_and(|e| e.rule == first.rule && e.returns == first.returns))
+        {
+            return Some(Match {
+                lazy: first.lazy,
+                rule: first.rule,
+                call: names[0].clone(),
+                matched: Matched::Call {
+                    entry_fix: first.fix,
+                    returns: first.returns.clone(),
+                },
+                manual_reason: first
+                    .reason
+                    .clone()
+                    .filter(|_| first.lazy || first.fix == EntryFix::Manual),
+            });
+        }
+    }
     if let Some(qualified) = resolver.qualified_name(callee) {
         for entry in catalog.calls_named(&qualified) {
             if entry.buffer_ok && resolver.over_a_buffer(call) {
