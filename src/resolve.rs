@@ -467,7 +467,17 @@ impl<'a> Resolver<'a> {
             }
             "generic_type" => {
                 let children = named_children(node);
-                let head = self.qualified_name(*children.first()?)?;
+                let first = *children.first()?;
+                let head = match self.qualified_name(first) {
+                    Some(q) => q,
+                    // `list[Path]`: a builtin container no scope rebinds.
+                    None if first.kind() == "identifier"
+                        && self.binding_scope(text(first, self.src), first).is_none() =>
+                    {
+                        text(first, self.src).to_string()
+                    }
+                    None => return None,
+                };
                 let params = children.get(1)?;
                 let args: Vec<Node> = named_children(*params)
                     .into_iter()
@@ -480,6 +490,10 @@ impl<'a> Resolver<'a> {
                     .collect();
                 match (head.as_str(), args.as_slice()) {
                     ("typing.Optional" | "typing.Union", [only]) => self.annotation_type(*only),
+                    // A container of one type: its elements are of that type (`for p in files`).
+                    (container, [element, ..]) if CONTAINERS.contains(&container) => {
+                        self.annotation_type(*element).map(|t| format!("{t}[]"))
+                    }
                     _ => None,
                 }
             }
@@ -823,6 +837,40 @@ fn local(t: &str) -> Ty {
     })
 }
 
+/// `a, b = x, y` / `(a, b) = (x, y)`: each plain name with the value at its place, when both
+/// sides have the same number of plain items (no starred item, no nested pattern).
+fn element_pairs<'a>(left: Node<'a>, right: Node<'a>) -> Option<Vec<(Node<'a>, Node<'a>)>> {
+    if !matches!(left.kind(), "pattern_list" | "tuple_pattern")
+        || !matches!(right.kind(), "expression_list" | "tuple")
+    {
+        return None;
+    }
+    let names = named_children(left);
+    let values = named_children(right);
+    let plain = names.len() == values.len()
+        && names.iter().all(|n| n.kind() == "identifier")
+        && values.iter().all(|v| v.kind() != "list_splat");
+    plain.then(|| names.into_iter().zip(values).collect())
+}
+
+/// Annotations of a collection whose elements all have the type of its first parameter.
+const CONTAINERS: &[&str] = &[
+    "list",
+    "set",
+    "frozenset",
+    "typing.List",
+    "typing.Set",
+    "typing.FrozenSet",
+    "typing.Sequence",
+    "typing.Iterable",
+    "typing.Iterator",
+    "typing.Collection",
+    "collections.abc.Sequence",
+    "collections.abc.Iterable",
+    "collections.abc.Iterator",
+    "collections.abc.Collection",
+];
+
 fn single_import(sites: &[Site]) -> Option<String> {
     let mut found: Option<&String> = None;
     for site in sites {
@@ -1045,6 +1093,11 @@ fn collect_sites<'a>(body: Node<'a>, src: &str, info: &mut ScopeInfo<'a>) {
                             add(info, text(left, src), Site::Value(value));
                         } else if node.child_by_field_name("type").is_some() {
                             add(info, text(left, src), Site::Unknown);
+                        }
+                    } else if let Some(pairs) = value.and_then(|v| element_pairs(left, v)) {
+                        // `(p1, p2) = (Path(a), Path(b))`: each name gets its own value.
+                        for (name, value) in pairs {
+                            add(info, text(name, src), Site::Value(value));
                         }
                     } else {
                         for n in pattern_names(left, src) {

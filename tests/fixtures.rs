@@ -238,6 +238,7 @@ fixtures!(
     syntax_starred_yield,
     target_py38,
     target_py38_native,
+    typed_receivers,
     user_calls,
 );
 
