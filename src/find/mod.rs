@@ -240,6 +240,20 @@ struct Match {
 }
 
 impl Match {
+    /// A blocking call that runs inside another call (a key function, a local helper): the
+    /// outer call is the finding, offloaded whole to a thread.
+    fn run_whole(self) -> Match {
+        Match {
+            lazy: false,
+            matched: Matched::Call {
+                entry_fix: EntryFix::Thread,
+                returns: None,
+            },
+            manual_reason: None,
+            ..self
+        }
+    }
+
     fn into_finding<'t>(
         self,
         function: Node<'t>,
@@ -316,15 +330,7 @@ fn match_nested_def_call<'t>(
         .into_iter()
         .filter(|n| n.kind() == "call")
         .find_map(|c| match_call(resolver, catalog, c))?;
-    Some(Match {
-        lazy: false,
-        matched: Matched::Call {
-            entry_fix: EntryFix::Thread,
-            returns: None,
-        },
-        manual_reason: None,
-        ..blocking
-    })
+    Some(blocking.run_whole())
 }
 
 /// Builtins that call their `key=` at once (and `list.sort`).
@@ -435,16 +441,16 @@ fn blocking_callable<'t>(
                 .calls_named(&qualified)
                 .into_iter()
                 .find(|e| e.arg_type.is_none() && e.fix == EntryFix::Thread && !e.lazy)?;
-            Some(Match {
-                lazy: false,
-                rule: entry.rule,
-                call: qualified,
-                matched: Matched::Call {
-                    entry_fix: EntryFix::Thread,
-                    returns: None,
-                },
-                manual_reason: None,
-            })
+            Some(
+                Match {
+                    lazy: false,
+                    rule: entry.rule,
+                    call: qualified,
+                    matched: Matched::Iteration,
+                    manual_reason: None,
+                }
+                .run_whole(),
+            )
         }
         "lambda" => {
             let body = value.child_by_field_name("body")?;
@@ -452,15 +458,7 @@ fn blocking_callable<'t>(
                 .into_iter()
                 .filter(|n| n.kind() == "call")
                 .find_map(|c| match_call(resolver, catalog, c))
-                .map(|m| Match {
-                    lazy: false,
-                    matched: Matched::Call {
-                        entry_fix: EntryFix::Thread,
-                        returns: None,
-                    },
-                    manual_reason: None,
-                    ..m
-                })
+                .map(Match::run_whole)
         }
         _ => None,
     }
