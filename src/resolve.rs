@@ -402,7 +402,13 @@ impl<'a> Resolver<'a> {
         else {
             return None;
         };
-        let key = (scope, name);
+        // Re-bound later (`f = open(p)`, `f.read()`, then `f = text`): a use right after one
+        // binding in its own block sees that binding only (and is its own step of the
+        // recursion guard: `p = p.parent` reads the binding before it).
+        let (sites, key) = match dominating_site(&sites, ident) {
+            Some((site, at)) => (vec![site], (scope, format!("{name}@{at}"))),
+            None => (sites, (scope, name)),
+        };
         if self.in_progress.borrow().contains(&key) {
             return Some(Ty::Pending);
         }
@@ -851,6 +857,46 @@ fn element_pairs<'a>(left: Node<'a>, right: Node<'a>) -> Option<Vec<(Node<'a>, N
         && names.iter().all(|n| n.kind() == "identifier")
         && values.iter().all(|v| v.kind() != "list_splat");
     plain.then(|| names.into_iter().zip(values).collect())
+}
+
+/// Among several bindings of a name, the one a use surely sees: the nearest binding before
+/// the use, made by a statement of the block that holds the use's statement and ending before
+/// it. Every path to the use passes that statement last (a binding nested in a branch or loop
+/// between them would be nearer, and is not in the block), so the others cannot reach it.
+fn dominating_site<'a>(sites: &[Site<'a>], use_: Node<'a>) -> Option<(Site<'a>, usize)> {
+    if sites.len() < 2 {
+        return None;
+    }
+    let node_of = |site: &Site<'a>| match site {
+        Site::Value(n) | Site::IterOf(n) | Site::Annotation(n) => Some(*n),
+        _ => None,
+    };
+    let nodes: Vec<Node<'a>> = sites.iter().map(node_of).collect::<Option<_>>()?;
+    let (index, nearest) = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.start_byte() < use_.start_byte())
+        .max_by_key(|(_, n)| n.start_byte())?;
+    if !matches!(sites[index], Site::Value(_)) {
+        return None;
+    }
+    let binding = statement_in_block(*nearest)?;
+    let using = statement_in_block(use_)?;
+    let same_block = binding.parent()?.id() == using.parent()?.id();
+    (same_block && binding.end_byte() <= using.start_byte())
+        .then(|| (sites[index].clone(), nearest.start_byte()))
+}
+
+/// The statement of a block (or of the module) that holds `node`.
+fn statement_in_block(node: Node) -> Option<Node> {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        if matches!(parent.kind(), "block" | "module") {
+            return Some(child);
+        }
+        child = parent;
+    }
+    None
 }
 
 /// Annotations of a collection whose elements all have the type of its first parameter.
