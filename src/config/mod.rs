@@ -370,16 +370,30 @@ impl Configs {
     pub fn file_options(&self, file: &Path) -> Result<FileOptions, ConfigError> {
         let mut options = self.for_file(file)?.file_options(file);
         let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-        let dir = absolute.parent().unwrap_or(&absolute).to_path_buf();
-        let mut projects = self
-            .projects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        options.project = projects
-            .entry(dir)
-            .or_insert_with_key(|dir| Arc::new(Project::find(dir)))
-            .clone();
+        options.project = self.project_of(absolute.parent().unwrap_or(&absolute));
         Ok(options)
+    }
+
+    /// The project of a folder: its own, or its parent's. Each folder is looked at once (a
+    /// folder of a thousand packages is listed once, not once per package).
+    fn project_of(&self, dir: &Path) -> Arc<Project> {
+        let lock = || {
+            self.projects
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(found) = lock().get(dir) {
+            return found.clone();
+        }
+        let project = match Project::at(dir) {
+            Some(p) => Arc::new(p),
+            None => match dir.parent() {
+                Some(parent) => self.project_of(parent),
+                None => Arc::new(Project::default()),
+            },
+        };
+        lock().insert(dir.to_path_buf(), project.clone());
+        project
     }
 
     /// The configuration in force for a folder.

@@ -42,27 +42,30 @@ impl Project {
     /// or a `requirements*.txt`. Unreadable or malformed files declare nothing (the fixes
     /// fall back to what needs no library), they are never an error.
     pub fn find(dir: &Path) -> Project {
-        for folder in dir.ancestors() {
-            let pyproject = folder.join("pyproject.toml");
-            let requirements = requirements_files(folder);
-            if !pyproject.is_file() && requirements.is_empty() {
-                continue;
-            }
-            let mut project = Project {
-                root: Some(folder.to_path_buf()),
-                ..Project::default()
-            };
-            if let Ok(text) = std::fs::read_to_string(&pyproject) {
-                project.read_pyproject(&text);
-            }
-            for file in requirements {
-                if let Ok(text) = std::fs::read_to_string(&file) {
-                    project.read_requirements(&text);
-                }
-            }
-            return project;
+        dir.ancestors().find_map(Project::at).unwrap_or_default()
+    }
+
+    /// The project whose root is exactly `folder`, if it holds a `pyproject.toml` or a
+    /// `requirements*.txt`.
+    pub fn at(folder: &Path) -> Option<Project> {
+        let pyproject = folder.join("pyproject.toml");
+        let requirements = requirements_files(folder);
+        if !pyproject.is_file() && requirements.is_empty() {
+            return None;
         }
-        Project::default()
+        let mut project = Project {
+            root: Some(folder.to_path_buf()),
+            ..Project::default()
+        };
+        if let Ok(text) = std::fs::read_to_string(&pyproject) {
+            project.read_pyproject(&text);
+        }
+        for file in requirements {
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                project.read_requirements(&text);
+            }
+        }
+        Some(project)
     }
 
     /// Whether the project declares the distribution `name` (any spelling).

@@ -295,10 +295,14 @@ fn match_nested_def_call<'t>(
     }
     let src = resolver.src();
     let name = text(callee, src);
+    let body = function.child_by_field_name("body")?;
+    // Cheap test first: the coroutine's text defines something of that name.
+    if !text(body, src).contains(&format!("def {name}")) {
+        return None;
+    }
     if resolver.binding_scope(name, callee) != Some(function.id()) {
         return None;
     }
-    let body = function.child_by_field_name("body")?;
     let defs: Vec<Node<'t>> = crate::parse::syntax::descendants(body)
         .into_iter()
         .filter(|n| {
@@ -362,8 +366,19 @@ fn match_higher_order<'t>(
     call: Node<'t>,
 ) -> Option<Match> {
     let callee = unparenthesize(call.child_by_field_name("function")?);
-    let args = call.child_by_field_name("arguments")?;
     let src = resolver.src();
+    // Cheap test first: only these names matter (a scope lookup costs more).
+    let named = match callee.kind() {
+        "identifier" => text(callee, src),
+        "attribute" => callee
+            .child_by_field_name("attribute")
+            .map_or("", |a| text(a, src)),
+        _ => "",
+    };
+    if !(EAGER_KEY.contains(&named) || CONSUMERS.contains(&named) || named == "sort") {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
     let builtin = |node: Node<'t>| -> Option<&'t str> {
         (node.kind() == "identifier" && resolver.binding_scope(text(node, src), node).is_none())
             .then(|| text(node, src))
@@ -466,38 +481,6 @@ fn blocking_callable<'t>(
 
 fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) -> Option<Match> {
     let callee = call.child_by_field_name("function")?;
-    // `opener(p)` with `opener = gzip.open if z else open`: a finding when every branch is
-    // the same kind of blocking call, named after the first.
-    if let Some(names) = resolver.alternatives(callee) {
-        let entries: Vec<Option<&crate::catalog::CallEntry>> = names
-            .iter()
-            .map(|q| {
-                catalog
-                    .calls_named(q)
-                    .into_iter()
-                    .find(|e| e.arg_type.is_none() && !e.buffer_ok)
-            })
-            .collect();
-        if let [Some(first), rest @ ..] = entries.as_slice()
-            && rest
-                .iter()
-                .all(|e| e.is_some_and(|e| e.rule == first.rule && e.returns == first.returns))
-        {
-            return Some(Match {
-                lazy: first.lazy,
-                rule: first.rule,
-                call: names[0].clone(),
-                matched: Matched::Call {
-                    entry_fix: first.fix,
-                    returns: first.returns.clone(),
-                },
-                manual_reason: first
-                    .reason
-                    .clone()
-                    .filter(|_| first.lazy || first.fix == EntryFix::Manual),
-            });
-        }
-    }
     if let Some(qualified) = resolver.qualified_name(callee) {
         for entry in catalog.calls_named(&qualified) {
             if entry.buffer_ok && resolver.over_a_buffer(call) {
@@ -535,6 +518,41 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
             return None;
         }
     }
+    // `opener(p)` with `opener = gzip.open if z else open`: a finding when every branch is
+    // the same kind of blocking call, named after the first.
+    if callee.kind() == "identifier"
+        && let Some(names) = resolver.alternatives(callee)
+    {
+        let entries: Vec<Option<&crate::catalog::CallEntry>> = names
+            .iter()
+            .map(|q| {
+                catalog
+                    .calls_named(q)
+                    .into_iter()
+                    .find(|e| e.arg_type.is_none() && !e.buffer_ok)
+            })
+            .collect();
+        if let [Some(first), rest @ ..] = entries.as_slice()
+            && rest
+                .iter()
+                .all(|e| e.is_some_and(|e| e.rule == first.rule && e.returns == first.returns))
+        {
+            return Some(Match {
+                lazy: first.lazy,
+                rule: first.rule,
+                call: names[0].clone(),
+                matched: Matched::Call {
+                    entry_fix: first.fix,
+                    returns: first.returns.clone(),
+                },
+                manual_reason: first
+                    .reason
+                    .clone()
+                    .filter(|_| first.lazy || first.fix == EntryFix::Manual),
+            });
+        }
+    }
+
     let callee = unparenthesize(callee);
     if callee.kind() != "attribute" {
         return None;
