@@ -362,6 +362,15 @@ impl Catalog {
             .find_map(|e| e.native.as_deref())
     }
 
+    /// The native rewrite a finding's call names, whether it is a function
+    /// (`requests.get`) or a method of a tracked type (`requests.Session.get`).
+    pub fn native_of(&self, call: &str) -> Option<&str> {
+        self.native_of_call(call).or_else(|| {
+            let (type_name, method) = call.rsplit_once('.')?;
+            self.native_of_method(type_name, method)
+        })
+    }
+
     /// The native rewrite a method's entry names (`runtime-paths` for `pathlib.Path.exists`).
     pub fn native_of_method(&self, type_name: &str, method: &str) -> Option<&str> {
         self.methods

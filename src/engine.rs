@@ -581,8 +581,12 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     };
     // Which findings `--unsafe-fixes` would make native: planned that way too (only when an
     // unsafe fix could apply), and said on the finding.
-    let unsafe_plan = (!findings.is_empty()
-        && crate::fix::native::unsafe_would_apply(&spelling, &allowed))
+    let unsafe_plan = crate::fix::native::unsafe_would_apply(
+        &spelling,
+        &allowed,
+        catalog,
+        findings.iter().map(|f| f.call.as_str()),
+    )
     .then(|| {
         let unsafe_allowed = Allowed {
             unsafe_fixes: true,

@@ -130,13 +130,26 @@ pub fn apply_all<'t>(
     }
 }
 
-/// Whether `--unsafe-fixes` would run a rewrite that does not run now.
-pub fn unsafe_would_apply(spelling: &Spelling, allowed: &Allowed) -> bool {
-    TABLE.iter().any(|n| {
-        n.applicability == Applicability::Unsafe
-            && !n.applies(spelling, allowed, false)
-            && n.applies(spelling, allowed, true)
-    })
+/// Whether `--unsafe-fixes` would run a rewrite that does not run now on one of these calls
+/// (qualified names, `requests.get` or `requests.Session.get`): only then is the file worth
+/// planning a second time to say so.
+pub fn unsafe_would_apply<'c>(
+    spelling: &Spelling,
+    allowed: &Allowed,
+    catalog: &crate::catalog::Catalog,
+    mut calls: impl Iterator<Item = &'c str>,
+) -> bool {
+    let names: Vec<&str> = TABLE
+        .iter()
+        .filter(|n| {
+            n.applicability == Applicability::Unsafe
+                && !n.applies(spelling, allowed, false)
+                && n.applies(spelling, allowed, true)
+        })
+        .map(|n| n.name)
+        .collect();
+    !names.is_empty()
+        && calls.any(|call| catalog.native_of(call).is_some_and(|n| names.contains(&n)))
 }
 
 #[cfg(test)]
