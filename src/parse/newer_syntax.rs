@@ -318,6 +318,7 @@ fn followed_by_an_operator(bytes: &[u8], at: usize) -> bool {
 /// follows a comma at the top level of the statement's expression list.
 fn starred_after_yield_or_return(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
+    let mask = code_mask(bytes);
     let mut out = Vec::new();
     let mut line_start = 0;
     while line_start < bytes.len() {
@@ -334,8 +335,16 @@ fn starred_after_yield_or_return(text: &str) -> Vec<(usize, usize)> {
             let mut depth = 0usize;
             let mut after_comma = false;
             while i < line_end {
+                if !mask[i] {
+                    // A string is an item like any other; a comment ends the statement.
+                    if bytes[i] == b'#' {
+                        break;
+                    }
+                    after_comma = false;
+                    i += 1;
+                    continue;
+                }
                 match bytes[i] {
-                    b'\'' | b'"' | b'#' => break,
                     b'(' | b'[' | b'{' => depth += 1,
                     b')' | b']' | b'}' => depth = depth.saturating_sub(1),
                     b',' if depth == 0 => after_comma = true,
@@ -506,13 +515,13 @@ mod tests {
 
     #[test]
     fn blanks_the_star_of_a_starred_item_after_yield_and_return() {
-        let text = "async def f(h):\n    yield None, h, *[1 for _ in h]\n    return a, *b\n";
+        let text = "async def f(h):\n    yield None, h, *[1 for _ in h]\n    return a, *b\n    yield \"x\", *h\n";
         let (blanked, ranges) = blank_newer_syntax(text).expect("blanked");
         assert_eq!(
             blanked,
-            "async def f(h):\n    yield None, h,  [1 for _ in h]\n    return a,  b\n"
+            "async def f(h):\n    yield None, h,  [1 for _ in h]\n    return a,  b\n    yield \"x\",  h\n"
         );
-        assert_eq!(ranges.len(), 2);
+        assert_eq!(ranges.len(), 3);
         assert!(blank_newer_syntax("def f():\n    return a * b, f(*c), d ** 2\n").is_none());
     }
 
