@@ -138,6 +138,22 @@ struct CommonArgs {
     /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
     exclude: Vec<String>,
+    /// Apply `exclude`/`extend-exclude` to the paths named on the command line and to
+    /// `--stdin-filename` too (for pre-commit and editors, which name every file).
+    #[arg(
+        long,
+        help_heading = "File selection",
+        overrides_with = "no_force_exclude"
+    )]
+    force_exclude: bool,
+    /// Process every path named on the command line (the default), even with
+    /// `force-exclude = true` in the configuration.
+    #[arg(
+        long,
+        help_heading = "File selection",
+        overrides_with = "force_exclude"
+    )]
+    no_force_exclude: bool,
     /// Do not honour `.gitignore`, `.ignore` and git's exclude files.
     #[arg(long, help_heading = "File selection")]
     no_ignore: bool,
@@ -384,6 +400,13 @@ fn cli_options(args: &CommonArgs) -> Options {
         native: (!args.native.is_empty()).then(|| args.native.clone()),
         target_version: args.target_version.clone(),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
+        force_exclude: if args.force_exclude {
+            Some(true)
+        } else if args.no_force_exclude {
+            Some(false)
+        } else {
+            None
+        },
         ..Options::default()
     }
 }
@@ -409,12 +432,21 @@ fn collect(
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let walk = Walk {
+        configs: configs.clone(),
+        respect_ignore_files: !args.no_ignore,
+        threads,
+    };
 
     if let Some(bytes) = stdin {
         let name = args
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
+        if args.stdin_filename.is_some() && walk.is_force_excluded(&name) {
+            // Excluded: nothing to report, and `fix -` echoes the input unchanged.
+            return Ok(Vec::new());
+        }
         let options = configs.file_options(&name)?;
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         let result = FileResult {
@@ -438,11 +470,6 @@ fn collect(
     for path in &paths {
         configs.for_path(path)?;
     }
-    let walk = Walk {
-        configs: configs.clone(),
-        respect_ignore_files: !args.no_ignore,
-        threads,
-    };
     let discovered = walk.discover(&paths);
     let progress = progress_bar(discovered.files.len(), args.quiet);
     let pool = rayon::ThreadPoolBuilder::new()

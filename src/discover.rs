@@ -62,6 +62,7 @@ impl Walk {
         let mut dirs = Vec::new();
         for path in paths {
             match std::fs::metadata(path) {
+                Ok(_) if self.is_force_excluded(path) => {}
                 Ok(meta) if meta.is_dir() => dirs.push(path.clone()),
                 Ok(_) => out.files.push(path.clone()),
                 Err(e) => out.errors.push((path.clone(), e.to_string())),
@@ -147,6 +148,14 @@ impl Walk {
         }
         out.errors.sort();
         out
+    }
+
+    /// Whether a path named on the command line is skipped: `--force-exclude` (or
+    /// `force-exclude = true` in its configuration) and it matches the excludes.
+    pub fn is_force_excluded(&self, path: &Path) -> bool {
+        self.configs
+            .for_path(path)
+            .is_ok_and(|c| c.force_exclude() && c.excludes_named(path))
     }
 }
 

@@ -61,6 +61,9 @@ pub struct Options {
     pub runtime: Option<RuntimeChoice>,
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
+    /// Apply `exclude`/`extend-exclude` to paths named on the command line and to
+    /// `--stdin-filename` too (for pre-commit, which names every file).
+    pub force_exclude: Option<bool>,
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     pub extra_blocking_calls: Option<Vec<String>>,
     pub offload: Option<String>,
@@ -85,6 +88,7 @@ impl Options {
                 .extend_exclude
                 .clone()
                 .or_else(|| base.extend_exclude.clone()),
+            force_exclude: self.force_exclude.or(base.force_exclude),
             per_file_ignores: self
                 .per_file_ignores
                 .clone()
@@ -241,6 +245,31 @@ impl Config {
             && match_candidates(path, &self.root)
                 .iter()
                 .any(|c| self.exclude.is_match(c))
+    }
+
+    /// Whether a path named on the command line is excluded (`--force-exclude`): the path
+    /// itself, or one of its folders below the configuration's folder, matches
+    /// `exclude`/`extend-exclude` (`generated/x.py` is excluded by `extend-exclude =
+    /// ["generated"]`, as it would be while walking).
+    pub fn excludes_named(&self, path: &Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        if self.excludes(path) {
+            return true;
+        }
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let root = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
+        absolute
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(&root) && *dir != root)
+            .any(|dir| self.excludes(dir))
+    }
+
+    /// Whether `force-exclude = true` is set.
+    pub fn force_exclude(&self) -> bool {
+        self.options.force_exclude.unwrap_or(false)
     }
 }
 
