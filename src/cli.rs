@@ -16,12 +16,14 @@ use crate::config::{Configs, Options, RuntimeChoice};
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
 use crate::fix::Strategy;
+use crate::noqa::Spot;
+use crate::read::{decode, encode};
 use crate::report::diff::unified;
 use crate::report::output;
 use crate::report::rules;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
-    finding_line, packages_line, plural, summary,
+    finding_line, packages_line, plural, statistics_json, statistics_text, summary,
 };
 use crate::write::write_atomic;
 
@@ -84,8 +86,36 @@ struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Text,
+        env = "UNBLOCK_OUTPUT_FORMAT",
+        help_heading = "Output"
+    )]
     output_format: OutputFormat,
+    /// Write the findings (or statistics) to this file instead of standard output.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "UNBLOCK_OUTPUT_FILE",
+        help_heading = "Output"
+    )]
+    output_file: Option<PathBuf>,
+    /// Print how many findings each rule has, by fix kind, instead of the findings.
+    #[arg(long, help_heading = "Output", conflicts_with = "add_noqa")]
+    statistics: bool,
+    /// Add `# noqa: UNBxxx` comments to the lines of the findings, so that they are
+    /// suppressed from now on (existing comments are kept; codes are merged into an existing
+    /// `# noqa:`).
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["fix", "diff"])]
+    add_noqa: bool,
+    /// The same as `unblock fix`: apply the fixes in place.
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["statistics", "output_file"])]
+    fix: bool,
+    /// The same as `unblock diff`: print the diff of every fix (wins over `--fix`, as in ruff).
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["statistics", "output_file"])]
+    diff: bool,
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +134,14 @@ struct CommonArgs {
         help_heading = "Rule selection"
     )]
     select: Option<Vec<String>>,
+    /// Rules to enable on top of `select` (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    extend_select: Option<Vec<String>>,
     /// Rules to disable: ids, codes, code prefixes or ASYNC aliases (comma-separated).
     #[arg(
         long,
@@ -112,6 +150,14 @@ struct CommonArgs {
         help_heading = "Rule selection"
     )]
     ignore: Option<Vec<String>>,
+    /// Rules to disable on top of `ignore` (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    extend_ignore: Option<Vec<String>>,
 
     /// `auto`: the best proven fix; `thread`: only thread offloading and the runtime's sleep.
     #[arg(long, value_enum, help_heading = "Fixes")]
@@ -179,6 +225,9 @@ struct CommonArgs {
     /// Print findings and diffs only: no summaries, no progress bar.
     #[arg(short, long, help_heading = "Run")]
     quiet: bool,
+    /// Exit with 0 even when there are findings (or changes); errors still exit with 2.
+    #[arg(long, help_heading = "Run")]
+    exit_zero: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -213,63 +262,150 @@ fn run(cli: Cli) -> Result<u8> {
             }
             None => bail!("unknown rule `{rule}` (see `unblock rules`)"),
         },
-        Command::Check(args) => {
-            let stdin = is_stdin(&args.common.paths)?;
-            let style = Style {
-                color: use_color(args.common.color),
-            };
-            // Findings are printed file by file as the run goes; JSON and SARIF are one
-            // document, printed at the end.
-            let text = |r: &FileResult| check_text(std::slice::from_ref(r), &style).into_bytes();
-            let github = |r: &FileResult| check_github(std::slice::from_ref(r)).into_bytes();
-            let stream: Option<PerFile> = match args.output_format {
-                OutputFormat::Text => Some(&text),
-                OutputFormat::Github => Some(&github),
-                OutputFormat::Json | OutputFormat::Sarif => None,
-            };
-            let results = collect(
-                &args.common,
-                stdin.as_deref(),
-                catalog.clone(),
-                Mode::Check,
-                stream,
-            )?;
-            match args.output_format {
-                OutputFormat::Text if !args.common.quiet => {
-                    output::write(format!("{}\n", summary(&results)).as_bytes())?;
-                }
-                OutputFormat::Json => output::write(check_json(&results).as_bytes())?,
-                OutputFormat::Sarif => output::write(check_sarif(&results, &catalog).as_bytes())?,
-                OutputFormat::Text | OutputFormat::Github => {}
-            }
-            report_errors(&results);
-            let found = results
-                .iter()
-                .any(|r| r.outcome.as_ref().is_ok_and(|o| !o.findings.is_empty()));
-            Ok(exit_code(&results, found))
-        }
-        Command::Diff(args) => {
-            let stdin = is_stdin(&args.paths)?;
-            let diff = |r: &FileResult| match &r.outcome {
-                Ok(Outcome {
-                    fixed: Some(fixed), ..
-                }) => unified(&r.display, fixed),
-                _ => Vec::new(),
-            };
-            let results = collect(&args, stdin.as_deref(), catalog, Mode::Fix, Some(&diff))?;
-            let changed = results
-                .iter()
-                .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
-            if let Some(line) = packages_line(&results)
-                && !args.quiet
-            {
-                eprintln!("{line}");
-            }
-            report_errors(&results);
-            Ok(exit_code(&results, changed))
-        }
+        Command::Check(args) if args.diff => diff(&args.common, catalog),
+        Command::Check(args) if args.fix => fix(&args.common, catalog),
+        Command::Check(args) if args.add_noqa => add_noqa(&args.common, catalog),
+        Command::Check(args) => check(&args, catalog),
+        Command::Diff(args) => diff(&args, catalog),
         Command::Fix(args) => fix(&args, catalog),
     }
+}
+
+fn check(args: &CheckArgs, catalog: Catalog) -> Result<u8> {
+    let stdin = is_stdin(&args.common.paths)?;
+    let color = match (args.common.color, &args.output_file) {
+        (ColorChoice::Auto, Some(_)) => false,
+        (choice, _) => use_color(choice),
+    };
+    let style = Style { color };
+    // Findings are printed file by file as the run goes; JSON and SARIF are one document,
+    // printed at the end, and so is everything that goes to a file or into statistics.
+    let text = |r: &FileResult| check_text(std::slice::from_ref(r), &style).into_bytes();
+    let github = |r: &FileResult| check_github(std::slice::from_ref(r)).into_bytes();
+    let streamed = args.output_file.is_none() && !args.statistics;
+    let stream: Option<PerFile> = match args.output_format {
+        OutputFormat::Text if streamed => Some(&text),
+        OutputFormat::Github if streamed => Some(&github),
+        _ => None,
+    };
+    let results = collect(
+        &args.common,
+        stdin.as_deref(),
+        catalog.clone(),
+        Mode::Check,
+        stream,
+    )?;
+    // `--statistics` prints a table (JSON rows with `--output-format json`) instead of the
+    // findings; the text summary follows the findings or the table.
+    let (mut doc, summarized) = match (args.statistics, args.output_format) {
+        (true, OutputFormat::Json) => (statistics_json(&results), false),
+        (true, _) => (statistics_text(&results), true),
+        (false, OutputFormat::Json) => (check_json(&results), false),
+        (false, OutputFormat::Sarif) => (check_sarif(&results, &catalog), false),
+        (false, OutputFormat::Github) if !streamed => (check_github(&results), false),
+        (false, OutputFormat::Text) if !streamed => (check_text(&results, &style), true),
+        (false, OutputFormat::Github) => (String::new(), false),
+        (false, OutputFormat::Text) => (String::new(), true),
+    };
+    if summarized && !args.common.quiet {
+        doc.push_str(&summary(&results));
+        doc.push('\n');
+    }
+    match &args.output_file {
+        Some(file) => write_output_file(file, doc.as_bytes())?,
+        None => output::write(doc.as_bytes())?,
+    }
+    report_errors(&results);
+    let found = results
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|o| !o.findings.is_empty()));
+    Ok(exit_code(&results, found, args.common.exit_zero))
+}
+
+/// `--output-file`: the file and the folders it needs are created; an existing file is
+/// replaced.
+fn write_output_file(file: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder of {}", file.display()))?;
+    }
+    std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))
+}
+
+fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+    let stdin = is_stdin(&args.paths)?;
+    let diff = |r: &FileResult| match &r.outcome {
+        Ok(Outcome {
+            fixed: Some(fixed), ..
+        }) => unified(&r.display, fixed),
+        _ => Vec::new(),
+    };
+    let results = collect(args, stdin.as_deref(), catalog, Mode::Fix, Some(&diff))?;
+    let changed = results
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
+    if let Some(line) = packages_line(&results)
+        && !args.quiet
+    {
+        eprintln!("{line}");
+    }
+    report_errors(&results);
+    Ok(exit_code(&results, changed, args.exit_zero))
+}
+
+/// `check --add-noqa`: a `# noqa` comment for every finding, written in place.
+fn add_noqa(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+    if is_stdin(&args.paths)?.is_some() {
+        bail!("`--add-noqa` edits files in place: it cannot read standard input");
+    }
+    let mut results = collect(args, None, catalog, Mode::Check, None)?;
+    let added: usize = results
+        .par_iter_mut()
+        .map(|r| {
+            let (Ok(outcome), Some(path)) = (&r.outcome, &r.path) else {
+                return 0;
+            };
+            if outcome.findings.is_empty() {
+                return 0;
+            }
+            let spots: Vec<Spot> = outcome
+                .findings
+                .iter()
+                .map(|f| Spot {
+                    line: f.line,
+                    column: f.column,
+                    code: f.code.clone(),
+                })
+                .collect();
+            match add_noqa_to_file(path, &spots) {
+                Ok(n) => n,
+                Err(e) => {
+                    r.outcome = Err(e);
+                    0
+                }
+            }
+        })
+        .sum();
+    if !args.quiet {
+        eprintln!(
+            "Added {added} noqa {}.",
+            plural(added, "directive", "directives")
+        );
+    }
+    report_errors(&results);
+    Ok(exit_code(&results, false, args.exit_zero))
+}
+
+/// Adds the directives to one file (written atomically); how many lines got one.
+fn add_noqa_to_file(path: &Path, spots: &[Spot]) -> Result<usize, String> {
+    let bytes = read_regular(path)?;
+    let source = decode(&bytes).map_err(|e| e.to_string())?;
+    let (text, added) = crate::noqa::add_noqa(&source.text, spots)
+        .ok_or_else(|| "cannot parse the file to add noqa comments".to_string())?;
+    if added > 0 {
+        write_atomic(path, &bytes, &encode(&source, &text)).map_err(|e| e.to_string())?;
+    }
+    Ok(added)
 }
 
 fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
@@ -347,14 +483,15 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         eprint!("{err}");
     }
     report_errors(&results);
-    Ok(exit_code(&results, remaining > 0))
+    Ok(exit_code(&results, remaining > 0, args.exit_zero))
 }
 
-fn exit_code(results: &[FileResult], positive: bool) -> u8 {
+/// 2 when a file failed; else 1 for findings or changes (`positive`), unless `--exit-zero`.
+fn exit_code(results: &[FileResult], positive: bool, exit_zero: bool) -> u8 {
     if results.iter().any(|r| r.outcome.is_err()) {
         2
     } else {
-        u8::from(positive)
+        u8::from(positive && !exit_zero)
     }
 }
 
@@ -392,7 +529,9 @@ fn is_stdin(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
 fn cli_options(args: &CommonArgs) -> Options {
     Options {
         select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
+        extend_ignore: args.extend_ignore.clone(),
         strategy: args.strategy,
         runtime: args.runtime,
         offload: args.offload.clone(),

@@ -56,7 +56,11 @@ impl RuntimeChoice {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Options {
     pub select: Option<Vec<String>>,
+    /// Rules enabled on top of `select` (a `select` set on the command line drops the file's).
+    pub extend_select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
+    /// Rules disabled on top of `ignore` (the file's and the command line's add up).
+    pub extend_ignore: Option<Vec<String>>,
     pub strategy: Option<Strategy>,
     pub runtime: Option<RuntimeChoice>,
     pub exclude: Option<Vec<String>>,
@@ -80,7 +84,15 @@ impl Options {
     pub fn over(&self, base: &Options) -> Options {
         Options {
             select: self.select.clone().or_else(|| base.select.clone()),
+            // As in ruff: a `select` given here starts the selection afresh, dropping the
+            // base's `extend-select`; otherwise the two lists add up.
+            extend_select: if self.select.is_some() {
+                self.extend_select.clone()
+            } else {
+                concat(&base.extend_select, &self.extend_select)
+            },
             ignore: self.ignore.clone().or_else(|| base.ignore.clone()),
+            extend_ignore: concat(&base.extend_ignore, &self.extend_ignore),
             strategy: self.strategy.or(base.strategy),
             runtime: self.runtime.or(base.runtime),
             exclude: self.exclude.clone().or_else(|| base.exclude.clone()),
@@ -105,6 +117,21 @@ impl Options {
                 .clone()
                 .or_else(|| base.target_version.clone()),
         }
+    }
+}
+
+/// Both lists, `None` when neither is set.
+fn concat(first: &Option<Vec<String>>, second: &Option<Vec<String>>) -> Option<Vec<String>> {
+    match (first, second) {
+        (None, None) => None,
+        _ => Some(
+            first
+                .iter()
+                .chain(second.iter())
+                .flatten()
+                .cloned()
+                .collect(),
+        ),
     }
 }
 
@@ -140,13 +167,15 @@ impl Config {
                 .with_user_calls(options.extra_blocking_calls.as_deref().unwrap_or(&[]))
                 .map_err(|e| invalid(format!("extra-blocking-calls: {e}")))?,
         );
-        let select = options
+        let mut select = options
             .select
             .clone()
             .unwrap_or_else(|| vec!["ALL".to_string()]);
+        select.extend(options.extend_select.iter().flatten().cloned());
         let select = parse_all(&select, &catalog).map_err(&invalid)?;
-        let ignore =
-            parse_all(&options.ignore.clone().unwrap_or_default(), &catalog).map_err(&invalid)?;
+        let mut ignore = options.ignore.clone().unwrap_or_default();
+        ignore.extend(options.extend_ignore.iter().flatten().cloned());
+        let ignore = parse_all(&ignore, &catalog).map_err(&invalid)?;
         let enabled: Vec<bool> = catalog
             .rules
             .iter()

@@ -190,6 +190,72 @@ pub fn summary(results: &[FileResult]) -> String {
     )
 }
 
+/// The findings counted by rule and fix kind, most frequent first: `(count, code, rule, fix)`.
+fn statistics(results: &[FileResult]) -> Vec<(usize, &str, &str, FixKind)> {
+    let mut counts: BTreeMap<(&str, &str, FixKind), usize> = BTreeMap::new();
+    for o in results.iter().filter_map(|r| r.outcome.as_ref().ok()) {
+        for f in &o.findings {
+            *counts
+                .entry((f.code.as_str(), f.rule.as_str(), f.fix))
+                .or_default() += 1;
+        }
+    }
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .map(|((code, rule, fix), n)| (n, code, rule, fix))
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.3).cmp(&(b.1, b.3))));
+    rows
+}
+
+/// `check --statistics`: one aligned row per rule and fix kind, `count  code  [fix]  rule-id`.
+pub fn statistics_text(results: &[FileResult]) -> String {
+    let rows = statistics(results);
+    let count_width = rows
+        .iter()
+        .map(|r| r.0.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let code_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    let fix_width = rows
+        .iter()
+        .map(|r| r.3.as_str().len() + 2)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (n, code, rule, fix) in rows {
+        out.push_str(&format!(
+            "{n:>count_width$}  {code:<code_width$}  {:<fix_width$}  {rule}\n",
+            format!("[{}]", fix.as_str())
+        ));
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct StatisticsRow<'a> {
+    code: &'a str,
+    rule: &'a str,
+    fix: FixKind,
+    count: usize,
+}
+
+/// `check --statistics --output-format json`: the same rows as objects.
+pub fn statistics_json(results: &[FileResult]) -> String {
+    let rows: Vec<StatisticsRow> = statistics(results)
+        .into_iter()
+        .map(|(count, code, rule, fix)| StatisticsRow {
+            code,
+            rule,
+            fix,
+            count,
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
+    s.push('\n');
+    s
+}
+
 pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
