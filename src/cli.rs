@@ -181,9 +181,14 @@ struct CommonArgs {
     #[arg(long, value_name = "VERSION", help_heading = "Fixes")]
     target_version: Option<String>,
 
-    /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
+    /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the
+    /// configuration, and so the built-in skipped folders).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
     exclude: Vec<String>,
+    /// Glob of paths to skip on top of `exclude` (repeatable; added to `extend-exclude` from
+    /// the configuration).
+    #[arg(long, value_name = "GLOB", help_heading = "File selection")]
+    extend_exclude: Vec<String>,
     /// Apply `exclude`/`extend-exclude` to the paths named on the command line and to
     /// `--stdin-filename` too (for pre-commit and editors, which name every file).
     #[arg(
@@ -272,7 +277,7 @@ fn run(cli: Cli) -> Result<u8> {
 }
 
 fn check(args: &CheckArgs, catalog: Catalog) -> Result<u8> {
-    let stdin = is_stdin(&args.common.paths)?;
+    let stdin = is_stdin(&args.common)?;
     let color = match (args.common.color, &args.output_file) {
         (ColorChoice::Auto, Some(_)) => false,
         (choice, _) => use_color(choice),
@@ -307,8 +312,9 @@ fn check(args: &CheckArgs, catalog: Catalog) -> Result<u8> {
         (false, OutputFormat::Github) => (String::new(), false),
         (false, OutputFormat::Text) => (String::new(), true),
     };
-    if summarized && !args.common.quiet {
-        doc.push_str(&summary(&results));
+    let summary = summary(&results);
+    if summarized && !args.common.quiet && !summary.is_empty() {
+        doc.push_str(&summary);
         doc.push('\n');
     }
     match &args.output_file {
@@ -333,7 +339,7 @@ fn write_output_file(file: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
-    let stdin = is_stdin(&args.paths)?;
+    let stdin = is_stdin(args)?;
     let diff = |r: &FileResult| match &r.outcome {
         Ok(Outcome {
             fixed: Some(fixed), ..
@@ -355,7 +361,7 @@ fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
 
 /// `check --add-noqa`: a `# noqa` comment for every finding, written in place.
 fn add_noqa(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
-    if is_stdin(&args.paths)?.is_some() {
+    if is_stdin(args)?.is_some() {
         bail!("`--add-noqa` edits files in place: it cannot read standard input");
     }
     let mut results = collect(args, None, catalog, Mode::Check, None)?;
@@ -409,7 +415,7 @@ fn add_noqa_to_file(path: &Path, spots: &[Spot]) -> Result<usize, String> {
 }
 
 fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
-    let stdin = is_stdin(&args.paths)?;
+    let stdin = is_stdin(args)?;
     let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix, None)?;
     if let Some(original) = &stdin {
         if let Some(Ok(outcome)) = results.first().map(|r| &r.outcome) {
@@ -468,7 +474,9 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         }
     }
     output::write(out.as_bytes())?;
-    if !args.quiet {
+    // When no file could be read, the errors say it all (no "0 manual findings remain").
+    let any_processed = results.is_empty() || results.iter().any(|r| r.outcome.is_ok());
+    if !args.quiet && any_processed {
         err.push_str(&format!(
             "Fixed {fixed_total} blocking {} in {files} {}; {remaining} manual {} {}.\n",
             plural(fixed_total, "call", "calls"),
@@ -511,9 +519,23 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// `Some(bytes)` when the only path is `-` (the source read from standard input).
-fn is_stdin(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
-    if !paths.iter().any(|p| p.as_os_str() == "-") {
+/// `Some(bytes)` when the source is read from standard input: the only path is `-`, or
+/// `--stdin-filename` is given with no path (as in ruff).
+fn is_stdin(args: &CommonArgs) -> Result<Option<Vec<u8>>> {
+    let paths = &args.paths;
+    let dash = paths.iter().any(|p| p.as_os_str() == "-");
+    let named_only = paths.is_empty() && args.stdin_filename.is_some();
+    if !dash && !named_only {
+        if args.stdin_filename.is_some() {
+            bail!(
+                "`--stdin-filename` names standard input: give no path (or `-`) with it, not {}",
+                paths
+                    .iter()
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         return Ok(None);
     }
     if paths.len() > 1 {
@@ -539,6 +561,7 @@ fn cli_options(args: &CommonArgs) -> Options {
         native: (!args.native.is_empty()).then(|| args.native.clone()),
         target_version: args.target_version.clone(),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
+        extend_exclude: (!args.extend_exclude.is_empty()).then(|| args.extend_exclude.clone()),
         force_exclude: if args.force_exclude {
             Some(true)
         } else if args.no_force_exclude {

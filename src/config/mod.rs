@@ -27,7 +27,47 @@ pub enum ConfigError {
     },
     #[error("{path}: invalid configuration: {message}")]
     Invalid { path: String, message: String },
+    /// A TOML or key error at a known place in the file.
+    #[error("{path}:{line}:{column}: invalid configuration: {message}")]
+    InvalidAt {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
+
+/// Folders and files skipped while walking unless `exclude` says otherwise (the default value
+/// of `exclude`; `extend-exclude` adds to it).
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
 
 /// `runtime = "auto" | "asyncio" | "anyio" | "trio"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
@@ -77,6 +117,9 @@ pub struct Options {
     pub native: Option<Vec<String>>,
     /// The oldest Python the fixed code must run on (`py38`); default: `requires-python`.
     pub target_version: Option<String>,
+    /// The versions of unblock the project accepts: a PEP 440 specifier (`>=0.1,<0.3`) or a
+    /// version (`0.1.0`, meaning exactly that one).
+    pub required_version: Option<String>,
 }
 
 impl Options {
@@ -96,10 +139,7 @@ impl Options {
             strategy: self.strategy.or(base.strategy),
             runtime: self.runtime.or(base.runtime),
             exclude: self.exclude.clone().or_else(|| base.exclude.clone()),
-            extend_exclude: self
-                .extend_exclude
-                .clone()
-                .or_else(|| base.extend_exclude.clone()),
+            extend_exclude: concat(&base.extend_exclude, &self.extend_exclude),
             force_exclude: self.force_exclude.or(base.force_exclude),
             per_file_ignores: self
                 .per_file_ignores
@@ -116,7 +156,40 @@ impl Options {
                 .target_version
                 .clone()
                 .or_else(|| base.target_version.clone()),
+            required_version: self
+                .required_version
+                .clone()
+                .or_else(|| base.required_version.clone()),
         }
+    }
+}
+
+/// Checks `required-version` against the running version; `Err` says why it does not match.
+pub fn check_required_version(required: &str, running: &str) -> Result<(), String> {
+    use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+    use std::str::FromStr;
+    let running = Version::from_str(running).map_err(|e| e.to_string())?;
+    let trimmed = required.trim();
+    // The parsers' messages go on with a picture of the text: their first line says it.
+    let bad = |e: String| {
+        format!(
+            "`required-version = \"{required}\"` is not a version or specifier: {}",
+            e.lines().next().unwrap_or_default().trim()
+        )
+    };
+    let matches = if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        Version::from_str(trimmed).map_err(|e| bad(e.to_string()))? == running
+    } else {
+        VersionSpecifiers::from_str(trimmed)
+            .map_err(|e| bad(e.to_string()))?
+            .contains(&running)
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(format!(
+            "`required-version = \"{required}\"` does not match the running unblock {running}"
+        ))
     }
 }
 
@@ -194,7 +267,13 @@ impl Config {
                 .collect();
             per_file.push((set, ignored));
         }
-        let mut patterns = options.exclude.clone().unwrap_or_default();
+        if let Some(required) = &options.required_version {
+            check_required_version(required, env!("CARGO_PKG_VERSION")).map_err(&invalid)?;
+        }
+        let mut patterns = options
+            .exclude
+            .clone()
+            .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|p| p.to_string()).collect());
         patterns.extend(options.extend_exclude.clone().unwrap_or_default());
         let exclude = glob_set(&patterns).map_err(&invalid)?;
         if let Some(offload) = &options.offload {
@@ -341,16 +420,50 @@ pub fn read_config_file(path: &Path, standalone: bool) -> Result<Option<Options>
         path: label.clone(),
         message,
     };
-    let value: toml::Value = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    let table = match value.get("tool").and_then(|t| t.get("unblock")) {
-        Some(t) => t.clone(),
-        None if standalone && value.get("tool").is_none() => value,
-        None => return Ok(None),
+    let at = |e: toml::de::Error| match e.span() {
+        Some(span) => {
+            let (line, column) = line_column(&text, span.start);
+            ConfigError::InvalidAt {
+                path: label.clone(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        }
+        None => invalid(e.message().trim().to_string()),
     };
-    let options: Options = table
-        .try_into()
-        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-    Ok(Some(options))
+    let value: toml::Table = toml::from_str(&text).map_err(at)?;
+    // Read again, typed, from the text: errors in the options keep their place in the file.
+    match value.get("tool").and_then(|t| t.get("unblock")) {
+        Some(_) => Ok(toml::from_str::<Pyproject>(&text)
+            .map_err(at)?
+            .tool
+            .and_then(|t| t.unblock)),
+        None if standalone && !value.contains_key("tool") => {
+            Ok(Some(toml::from_str::<Options>(&text).map_err(at)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The part of a `pyproject.toml` read here; everything else in it is passed over.
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    unblock: Option<Options>,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Finds and caches the configuration of each folder.
@@ -492,5 +605,42 @@ impl Configs {
         self.by_dir
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_version_takes_specifiers_and_versions() {
+        assert!(check_required_version(">=0.1", "0.1.0").is_ok());
+        assert!(check_required_version(">=0.1,<0.2", "0.1.5").is_ok());
+        assert!(check_required_version("~=0.1.0", "0.1.3").is_ok());
+        assert!(check_required_version("==0.1.*", "0.1.3").is_ok());
+        assert!(check_required_version("0.1.0", "0.1.0").is_ok());
+        assert!(
+            check_required_version("0.1", "0.1.0").is_ok(),
+            "0.1 == 0.1.0 in PEP 440"
+        );
+        let e = check_required_version(">=0.2", "0.1.0").expect_err("too old");
+        assert!(
+            e.contains("does not match the running unblock 0.1.0"),
+            "{e}"
+        );
+        assert!(check_required_version("0.2.0", "0.1.0").is_err());
+        let e = check_required_version("soon", "0.1.0").expect_err("not a version");
+        assert!(
+            e.contains("is not a version or specifier") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn line_and_column_of_an_offset() {
+        let text = "a = 1\nbé = [\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 11), (2, 5), "columns count characters");
     }
 }

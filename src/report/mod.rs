@@ -148,9 +148,20 @@ pub fn check_json(results: &[FileResult]) -> String {
     s
 }
 
-/// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`.
+/// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`,
+/// or `No blocking calls found (N files checked).` Files that could not be checked are
+/// counted apart; when no file could be, there is nothing to sum up (empty).
 pub fn summary(results: &[FileResult]) -> String {
-    let checked = results.len();
+    let checked = results.iter().filter(|r| r.outcome.is_ok()).count();
+    let failed = results.len() - checked;
+    let failed_note = if failed > 0 {
+        format!(
+            "; {failed} {} could not be checked",
+            plural(failed, "file", "files")
+        )
+    } else {
+        String::new()
+    };
     let mut counts: BTreeMap<FixKind, usize> = BTreeMap::new();
     let mut files = 0;
     let mut unsafe_native = 0;
@@ -167,10 +178,17 @@ pub fn summary(results: &[FileResult]) -> String {
     }
     let total: usize = counts.values().sum();
     if total == 0 {
-        return format!(
-            "No blocking calls found ({checked} {} checked).",
-            plural(checked, "file", "files")
-        );
+        return match (checked, failed) {
+            (_, 0) => format!(
+                "No blocking calls found ({checked} {} checked).",
+                plural(checked, "file", "files")
+            ),
+            (0, _) => String::new(),
+            _ => format!(
+                "No blocking calls found in the {checked} {} checked{failed_note}.",
+                plural(checked, "file", "files")
+            ),
+        };
     }
     let get = |k: FixKind| counts.get(&k).copied().unwrap_or(0);
     let manual = get(FixKind::Manual);
@@ -180,7 +198,7 @@ pub fn summary(results: &[FileResult]) -> String {
         String::new()
     };
     format!(
-        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual{unsafe_note}",
+        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual{unsafe_note}{failed_note}",
         plural(total, "call", "calls"),
         plural(files, "file", "files"),
         total - manual,
