@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
@@ -18,12 +17,15 @@ use crate::engine::{Mode, Outcome, process};
 use crate::fix::Strategy;
 use crate::noqa::Spot;
 use crate::read::{decode, encode};
+use crate::report::color::{self, ColorChoice};
 use crate::report::diff::unified;
 use crate::report::output;
+use crate::report::progress::Progress;
 use crate::report::rules;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
-    finding_line, packages_line, plural, statistics_json, statistics_text, summary,
+    finding_line, fix_summary, github_errors, packages_line, plural, statistics_json,
+    statistics_text, summary,
 };
 use crate::write::write_atomic;
 
@@ -56,6 +58,11 @@ enum Command {
         /// A rule id (`blocking-sleep`), code (`UNB100`) or alias (`ASYNC251`).
         rule: String,
     },
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,13 +79,6 @@ enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow-command annotations.
     Github,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Args, Debug)]
@@ -267,6 +267,12 @@ fn run(cli: Cli) -> Result<u8> {
             }
             None => bail!("unknown rule `{rule}` (see `unblock rules`)"),
         },
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "unblock", &mut script);
+            output::write(&script)?;
+            Ok(0)
+        }
         Command::Check(args) if args.diff => diff(&args.common, catalog),
         Command::Check(args) if args.fix => fix(&args.common, catalog),
         Command::Check(args) if args.add_noqa => add_noqa(&args.common, catalog),
@@ -307,9 +313,12 @@ fn check(args: &CheckArgs, catalog: Catalog) -> Result<u8> {
         (true, _) => (statistics_text(&results), true),
         (false, OutputFormat::Json) => (check_json(&results), false),
         (false, OutputFormat::Sarif) => (check_sarif(&results, &catalog), false),
-        (false, OutputFormat::Github) if !streamed => (check_github(&results), false),
+        (false, OutputFormat::Github) if !streamed => {
+            (check_github(&results) + &github_errors(&results), false)
+        }
         (false, OutputFormat::Text) if !streamed => (check_text(&results, &style), true),
-        (false, OutputFormat::Github) => (String::new(), false),
+        // The findings were streamed; the files that failed close the output.
+        (false, OutputFormat::Github) => (github_errors(&results), false),
         (false, OutputFormat::Text) => (String::new(), true),
     };
     let summary = summary(&results);
@@ -340,7 +349,11 @@ fn write_output_file(file: &Path, bytes: &[u8]) -> Result<()> {
 
 fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     let stdin = is_stdin(args)?;
+    let colored = use_color(args.color);
     let diff = |r: &FileResult| match &r.outcome {
+        Ok(Outcome {
+            fixed: Some(fixed), ..
+        }) if colored => color::diff(&unified(&r.display, fixed)),
         Ok(Outcome {
             fixed: Some(fixed), ..
         }) => unified(&r.display, fixed),
@@ -350,10 +363,14 @@ fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     let changed = results
         .iter()
         .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
-    if let Some(line) = packages_line(&results)
-        && !args.quiet
-    {
-        eprintln!("{line}");
+    if !args.quiet {
+        // On standard error: the diff on standard output stays a patch.
+        if let Some(line) = fix_summary(&results, true) {
+            eprintln!("{line}");
+        }
+        if let Some(line) = packages_line(&results) {
+            eprintln!("{line}");
+        }
     }
     report_errors(&results);
     Ok(exit_code(&results, changed, args.exit_zero))
@@ -449,8 +466,6 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         color: use_color(args.color),
     };
     let mut remaining = 0;
-    let mut fixed_total = 0;
-    let mut files = 0;
     let mut out = String::new();
     let mut err = String::new();
     for r in &results {
@@ -463,8 +478,6 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
             }
         }
         if let Some(fixed) = &outcome.fixed {
-            files += 1;
-            fixed_total += fixed.fixed;
             err.push_str(&format!(
                 "Fixed {} blocking {} in {}\n",
                 fixed.fixed,
@@ -474,16 +487,11 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         }
     }
     output::write(out.as_bytes())?;
-    // When no file could be read, the errors say it all (no "0 manual findings remain").
-    let any_processed = results.is_empty() || results.iter().any(|r| r.outcome.is_ok());
-    if !args.quiet && any_processed {
-        err.push_str(&format!(
-            "Fixed {fixed_total} blocking {} in {files} {}; {remaining} manual {} {}.\n",
-            plural(fixed_total, "call", "calls"),
-            plural(files, "file", "files"),
-            plural(remaining, "finding", "findings"),
-            plural(remaining, "remains", "remain"),
-        ));
+    if let Some(line) = fix_summary(&results, false)
+        && !args.quiet
+    {
+        err.push_str(&line);
+        err.push('\n');
         if let Some(line) = packages_line(&results) {
             err.push_str(&line);
             err.push('\n');
@@ -509,14 +517,11 @@ fn report_errors(results: &[FileResult]) {
     }
 }
 
+/// Whether standard output is coloured; coloured text is written through anstream.
 fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    }
+    let on = color::stdout_colored(choice);
+    output::set_colored(on);
+    on
 }
 
 /// `Some(bytes)` when the source is read from standard input: the only path is `-`, or
@@ -695,13 +700,6 @@ fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
-fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
-    if quiet || len < 2 || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files") {
-        bar.set_style(style);
-    }
-    bar
+fn progress_bar(len: usize, quiet: bool) -> Progress {
+    Progress::new(len, !quiet && len >= 2 && std::io::stderr().is_terminal())
 }

@@ -1,7 +1,11 @@
-//! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors.
+//! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors
+//! (colour in [`color`], diffs in [`diff`], the ordered output stream in [`output`], the
+//! [`progress`] bar).
 
+pub mod color;
 pub mod diff;
 pub mod output;
+pub mod progress;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -42,9 +46,9 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            color::paint(style, text)
         } else {
             text.to_string()
         }
@@ -102,11 +106,11 @@ pub fn finding_line(path: &str, f: &Reported, style: &Style) -> String {
     let fix = fix_text(f);
     format!(
         "{}:{}:{}: {} {} {} {}",
-        style.paint("1", path),
+        style.paint(color::PATH, path),
         f.line,
         f.column,
-        style.paint("1;31", &f.code),
-        style.paint("2", &format!("[{}]", f.rule)),
+        style.paint(color::CODE, &f.code),
+        style.paint(color::RULE, &format!("[{}]", f.rule)),
         f.message,
         fix
     )
@@ -132,20 +136,91 @@ struct JsonFinding<'a> {
     finding: &'a Reported,
 }
 
+/// A file that could not be checked, as a row of the JSON output.
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    error: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum JsonRow<'a> {
+    Finding(JsonFinding<'a>),
+    Error(JsonError<'a>),
+}
+
+/// One JSON array: a row per finding, and a row with `error` for each file that could not
+/// be checked, in path order.
 pub fn check_json(results: &[FileResult]) -> String {
-    let rows: Vec<JsonFinding> = results
-        .iter()
-        .filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)))
-        .flat_map(|(r, o)| {
-            o.findings.iter().map(move |f| JsonFinding {
-                path: &r.display,
-                finding: f,
-            })
-        })
-        .collect();
+    let mut rows: Vec<JsonRow> = Vec::new();
+    for r in results {
+        match &r.outcome {
+            Ok(o) => rows.extend(o.findings.iter().map(|f| {
+                JsonRow::Finding(JsonFinding {
+                    path: &r.display,
+                    finding: f,
+                })
+            })),
+            Err(error) => {
+                let position = error_position(error);
+                rows.push(JsonRow::Error(JsonError {
+                    path: &r.display,
+                    line: position.map(|p| p.0),
+                    column: position.and_then(|p| p.1),
+                    error,
+                }));
+            }
+        }
+    }
     let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
     s.push('\n');
     s
+}
+
+/// The place an error message names (`… at line 3, column 7`, `… at line 3`), if any.
+pub fn error_position(message: &str) -> Option<(usize, Option<usize>)> {
+    let number = |text: &str| -> Option<usize> {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let after_line = message.split_once("at line ")?.1;
+    let line = number(after_line)?;
+    let column = after_line
+        .split_once(", column ")
+        .and_then(|(_, rest)| number(rest));
+    Some((line, column))
+}
+
+/// The closing line of `fix` (`Fixed 3 blocking calls in 2 files; 1 manual finding remains.`)
+/// and of `diff` (`Would fix …`); `None` when no file could be read (the errors say it all).
+pub fn fix_summary(results: &[FileResult], dry_run: bool) -> Option<String> {
+    let outcomes: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .collect();
+    if outcomes.is_empty() && !results.is_empty() {
+        return None;
+    }
+    let fixed: usize = outcomes
+        .iter()
+        .filter_map(|o| o.fixed.as_ref())
+        .map(|f| f.fixed)
+        .sum();
+    let files = outcomes.iter().filter(|o| o.fixed.is_some()).count();
+    let remaining: usize = outcomes.iter().map(|o| o.remaining.len()).sum();
+    Some(format!(
+        "{} {fixed} blocking {} in {files} {}; {remaining} manual {} {}.",
+        if dry_run { "Would fix" } else { "Fixed" },
+        plural(fixed, "call", "calls"),
+        plural(files, "file", "files"),
+        plural(remaining, "finding", "findings"),
+        plural(remaining, "remains", "remain"),
+    ))
 }
 
 /// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`,
@@ -311,8 +386,29 @@ pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) ->
         })
         .collect();
     let mut sarif_results = Vec::new();
+    // Files that could not be checked: tool execution notifications of the invocation.
+    let mut notifications = Vec::new();
     for r in results {
-        let Ok(outcome) = &r.outcome else { continue };
+        let outcome = match &r.outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let mut location = json!({
+                    "artifactLocation": {"uri": uri_path(&r.display), "uriBaseId": "%SRCROOT%"},
+                });
+                if let Some((line, column)) = error_position(error) {
+                    location["region"] = json!({"startLine": line});
+                    if let Some(column) = column {
+                        location["region"]["startColumn"] = json!(column);
+                    }
+                }
+                notifications.push(json!({
+                    "level": "error",
+                    "message": {"text": format!("{}: {error}", r.display)},
+                    "locations": [{"physicalLocation": location}],
+                }));
+                continue;
+            }
+        };
         for f in &outcome.findings {
             let index = catalog
                 .rules
@@ -356,6 +452,10 @@ pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) ->
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
             "columnKind": "unicodeCodePoints",
             "results": sarif_results,
@@ -398,6 +498,24 @@ pub fn check_github(results: &[FileResult]) -> String {
                 escape_data(&format!("{} [{}] {text}", f.code, f.rule)),
             ));
         }
+    }
+    out
+}
+
+/// GitHub Actions `::error` annotations, one per file that could not be checked (printed
+/// after the findings).
+pub fn github_errors(results: &[FileResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let Err(error) = &r.outcome else { continue };
+        let mut properties = format!("title=unblock,file={}", escape_property(&r.display));
+        if let Some((line, column)) = error_position(error) {
+            properties.push_str(&format!(",line={line}"));
+            if let Some(column) = column {
+                properties.push_str(&format!(",col={column}"));
+            }
+        }
+        out.push_str(&format!("::error {properties}::{}\n", escape_data(error)));
     }
     out
 }
