@@ -145,6 +145,12 @@ enum Existing {
     Codes { end: usize, codes: Vec<String> },
 }
 
+/// Whether a word is a rule code: letters, then digits (`E501`, `UNB100`, `ASYNC251`).
+fn is_code(word: &str) -> bool {
+    let letters = word.bytes().take_while(u8::is_ascii_alphabetic).count();
+    letters > 0 && letters < word.len() && word[letters..].bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The `# noqa` directive of the comment that ends this line, if any.
 fn existing_codes(root: Node, text: &str, (start, end): (usize, usize)) -> Existing {
     let content = text[start..end].trim_end();
@@ -175,7 +181,8 @@ fn existing_codes(root: Node, text: &str, (start, end): (usize, usize)) -> Exist
             }
             continue;
         };
-        // The codes: words of letters, digits, `-` and `_`, separated by commas and spaces.
+        // The codes (`E501`, `UNB100`, `ASYNC251`: letters then digits), separated by commas
+        // and spaces; the list ends at the first other word (`# noqa: E501 long URL`).
         let list_start = body.len() - list.len();
         let mut codes = Vec::new();
         let mut list_end = list_start;
@@ -187,20 +194,20 @@ fn existing_codes(root: Node, text: &str, (start, end): (usize, usize)) -> Exist
                 i += 1;
                 continue;
             }
-            if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                break;
-            }
             let word_start = i;
-            while i < bytes.len()
-                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'-' || bytes[i] == b'_')
-            {
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                 i += 1;
             }
-            codes.push(body[word_start..i].to_string());
+            let word = &body[word_start..i];
+            if !is_code(word) || bytes.get(i).is_some_and(|b| !b", \t".contains(b)) {
+                break;
+            }
+            codes.push(word.to_string());
             list_end = i;
         }
         if codes.is_empty() {
-            return Existing::All;
+            // `# noqa:` with nothing a code: it suppresses nothing, a new comment is added.
+            return Existing::None;
         }
         return Existing::Codes {
             end: comment.start_byte() + list_end,
@@ -242,6 +249,18 @@ mod tests {
             out,
             "async def f(p):\n    time.sleep(1)  # noqa: UNB100\n    os.path.exists(p)  # why  # noqa: UNB120\n    time.sleep(2)  # noqa: E501, UNB100\n    time.sleep(3)  # noqa\n"
         );
+    }
+
+    #[test]
+    fn the_code_list_ends_at_the_first_word_that_is_no_code() {
+        let src = "async def f():\n    time.sleep(1)  # noqa: E501 long line\n    time.sleep(2)  # noqa: blocking-path\n";
+        let out = added(src, &[spot(2, 5, "UNB100"), spot(3, 5, "UNB100")]);
+        assert_eq!(
+            out,
+            "async def f():\n    time.sleep(1)  # noqa: E501, UNB100 long line\n    time.sleep(2)  # noqa: blocking-path  # noqa: UNB100\n"
+        );
+        assert!(is_code("E501") && is_code("ASYNC251") && is_code("UNB1"));
+        assert!(!is_code("E") && !is_code("501") && !is_code("long") && !is_code("E5x"));
     }
 
     #[test]

@@ -55,7 +55,11 @@ fn make_venv(dir: &Path) -> PathBuf {
             "neither `python3 -m venv` nor `python3 -m virtualenv` works"
         );
     }
-    dir.join("bin/python")
+    if cfg!(windows) {
+        dir.join("Scripts/python.exe")
+    } else {
+        dir.join("bin/python")
+    }
 }
 
 /// `pip install <dir>` with the virtualenv's pip. Cargo's variables for the test process are
@@ -109,7 +113,7 @@ fn pip_install_of_the_checkout_gives_a_working_unblock() {
         started.elapsed().as_secs_f64()
     );
 
-    let unblock = python.with_file_name("unblock");
+    let unblock = python.with_file_name(format!("unblock{}", std::env::consts::EXE_SUFFIX));
     assert!(unblock.is_file(), "pip installed no `unblock` command");
     let version = Command::new(&unblock)
         .arg("--version")
