@@ -122,7 +122,8 @@ struct CheckArgs {
 struct CommonArgs {
     /// Files or folders to process (`-` reads source from standard input) [default: .]
     paths: Vec<PathBuf>,
-    /// The file name used for standard input in messages and configuration look-up.
+    /// The file name of the source read from standard input, for messages and the
+    /// configuration look-up; given without a path, standard input is read (as with `-`).
     #[arg(long, value_name = "NAME", help_heading = "Input")]
     stdin_filename: Option<PathBuf>,
 
@@ -224,7 +225,8 @@ struct CommonArgs {
     /// Worker threads [default: the number of CPUs].
     #[arg(short = 'j', long = "threads", value_name = "N", help_heading = "Run")]
     threads: Option<usize>,
-    /// Colour in the output.
+    /// Colour in the output (`auto`: off with `NO_COLOR`, on with `FORCE_COLOR` or
+    /// `CLICOLOR_FORCE`, else when standard output is a colour terminal).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Run")]
     color: ColorChoice,
     /// Print findings and diffs only: no summaries, no progress bar.
