@@ -25,9 +25,16 @@ const FAMILIES: &[(&str, &str)] = &[
     ("input.toml", include_str!("../transforms/input.toml")),
     ("network.toml", include_str!("../transforms/network.toml")),
     ("db.toml", include_str!("../transforms/db.toml")),
+    (
+        "sync_call.toml",
+        include_str!("../transforms/sync_call.toml"),
+    ),
     ("library.toml", include_str!("../transforms/library.toml")),
     ("user.toml", include_str!("../transforms/user.toml")),
 ];
+
+/// The rule code of the project's blocking sync functions (the project index's findings).
+pub const SYNC_CALL_RULE_CODE: &str = "UNB180";
 
 /// The rule id of the user-declared family (`extra-blocking-calls`).
 pub const USER_RULE_CODE: &str = "UNB190";

@@ -2,7 +2,7 @@
 //! `check`, `diff`, `fix`, `rules` and `explain` over many files in parallel.
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -16,6 +16,8 @@ use crate::config::{Configs, Options, RuntimeChoice};
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
 use crate::fix::Strategy;
+use crate::index::modules::Modules;
+use crate::read::read_regular;
 use crate::report::diff::unified;
 use crate::report::output;
 use crate::report::rules;
@@ -415,7 +417,12 @@ fn collect(
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
-        let options = configs.file_options(&name)?;
+        let modules = Modules::default();
+        let index =
+            crate::index::build::build(&[], Some((&name, bytes)), &configs, &modules).map(Arc::new);
+        let mut options = configs.file_options(&name)?;
+        options.module = modules.module_of(&name).map(|(m, _)| m);
+        options.index = index;
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         let result = FileResult {
             display: display_path(&name),
@@ -444,6 +451,9 @@ fn collect(
         threads,
     };
     let discovered = walk.discover(&paths);
+    let modules = Modules::default();
+    let project_index =
+        crate::index::build::build(&discovered.files, None, &configs, &modules).map(Arc::new);
     let progress = progress_bar(discovered.files.len(), args.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -463,7 +473,9 @@ fn collect(
             .map(|(index, path)| {
                 let mut original = None;
                 let outcome = read_regular(path).and_then(|bytes| {
-                    let options = configs.file_options(path).map_err(|e| e.to_string())?;
+                    let mut options = configs.file_options(path).map_err(|e| e.to_string())?;
+                    options.module = modules.module_of(path).map(|(m, _)| m);
+                    options.index = project_index.clone();
                     let outcome = process(&bytes, &options, mode).map_err(|e| e.to_string())?;
                     if outcome.fixed.is_some() {
                         original = Some(bytes);
@@ -494,16 +506,6 @@ fn collect(
         });
     }
     Ok(results)
-}
-
-/// The bytes of a regular file; anything else (a FIFO, a device) is refused before it is
-/// opened, since reading it could wait forever.
-fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file; skipped".to_string());
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 fn progress_bar(len: usize, quiet: bool) -> ProgressBar {

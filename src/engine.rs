@@ -13,6 +13,9 @@ use crate::find::suppress::Suppressions;
 use crate::fix::edits::{Fix, apply, splice};
 use crate::fix::imports::{add_imports, remove_unused};
 use crate::fix::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
+use crate::index::ProjectIndex;
+use crate::index::modules::ModuleName;
+use crate::index::summary::{FileFacts, Scope};
 use crate::parse::newer_syntax::{blank_newer_syntax, restore};
 use crate::parse::syntax::{first_error, parse};
 use crate::read::{DecodeError, Source, decode, encode, may_contain_async};
@@ -43,6 +46,10 @@ pub struct FileOptions {
     pub project: Arc<crate::config::project::Project>,
     /// How long one file may take before it is skipped ([`TIME_BUDGET`] unless a test says).
     pub budget: std::time::Duration,
+    /// The file's module name, when it has one (for the project index).
+    pub module: Option<ModuleName>,
+    /// The project's blocking sync functions (UNB180), when the run built the index.
+    pub index: Option<Arc<ProjectIndex>>,
 }
 
 /// The time one file may take: past it the file is skipped with an error (never half-fixed),
@@ -554,7 +561,8 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
     let suppressions = Suppressions::collect(root, text);
-    let findings: Vec<_> = find(&resolver, catalog, root)
+    let project = project_calls(&resolver, options);
+    let findings: Vec<_> = find(&resolver, catalog, root, project.as_ref())
         .into_iter()
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
         .filter(|f| !suppressions.is_suppressed(root, f.node, f.rule, catalog))
@@ -659,6 +667,68 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     }
 }
 
+/// The project index as the finder sees it from this file, when the run built one, the file
+/// has a module name and UNB180 is selected for it.
+fn project_calls<'a>(
+    resolver: &Resolver<'a>,
+    options: &'a FileOptions,
+) -> Option<crate::find::ProjectCalls<'a>> {
+    let catalog = options.catalog.as_ref();
+    let rule = catalog
+        .rules
+        .iter()
+        .position(|r| r.code == crate::catalog::SYNC_CALL_RULE_CODE)?;
+    if !options.enabled.get(rule).copied().unwrap_or(false) {
+        return None;
+    }
+    let index = options.index.as_deref().filter(|i| !i.is_empty())?;
+    let module = options.module.as_ref()?;
+    Some(crate::find::ProjectCalls {
+        scope: Scope::new(module, resolver.root(), resolver.src()),
+        index,
+        rule,
+    })
+}
+
+/// What a file tells the project index (its sync functions, what its coroutines call), or
+/// `None` when it has no module name or cannot be read as Python. Parse only: nothing else
+/// of the pipeline runs.
+pub fn summarize(bytes: &[u8], options: &FileOptions, file: String) -> Option<FileFacts> {
+    let module = options.module.as_ref()?;
+    if bytes.len() > MAX_BYTES {
+        return None;
+    }
+    let deadline = std::time::Instant::now().checked_add(options.budget);
+    crate::budget::run(deadline, || {
+        let source = decode(bytes).ok()?;
+        // Old Mac line endings read as `\n`, one byte for one (as `process` does).
+        let cr_only = source.text.contains('\r') && !source.text.contains('\n');
+        let text = if cr_only {
+            source.text.replace('\r', "\n")
+        } else {
+            source.text
+        };
+        let mut tree = parse(&text)?;
+        let mut analysed = text;
+        if first_error(&tree).is_some() {
+            let (blanked, _) = blank_newer_syntax(&analysed)?;
+            tree = parse(&blanked).filter(|t| first_error(t).is_none())?;
+            analysed = blanked;
+        }
+        if crate::verify::too_deep(tree.root_node()).is_some() {
+            return None;
+        }
+        let catalog = options.catalog.as_ref();
+        let resolver = Resolver::new(&analysed, tree.root_node(), catalog);
+        let scope = Scope::new(module, tree.root_node(), &analysed);
+        Some(crate::index::summary::summarize(
+            &resolver, catalog, &scope, file,
+        ))
+    })
+    .ok()
+    .flatten()
+}
+
 fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
     let rule = &catalog.rules[p.finding.rule];
     let (line, column) = position(p.finding.node, text, true);
@@ -672,10 +742,16 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
         rule: rule.id.clone(),
         call: p.finding.call.clone(),
         function: p.finding.function.clone(),
-        message: format!(
-            "`{}` blocks the event loop in async function `{}`",
-            p.finding.call, p.finding.function
-        ),
+        message: match &p.finding.detail {
+            None => format!(
+                "`{}` blocks the event loop in async function `{}`",
+                p.finding.call, p.finding.function
+            ),
+            Some(chain) => format!(
+                "`{}` blocks the event loop in async function `{}`: {chain}",
+                p.finding.call, p.finding.function
+            ),
+        },
         fix: p.kind(),
         reason: p.reason().map(str::to_string),
         note: p.note.clone(),

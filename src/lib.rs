@@ -17,6 +17,7 @@ pub mod discover;
 pub mod engine;
 pub mod find;
 pub mod fix;
+pub mod index;
 pub mod parse;
 pub mod read;
 pub mod report;

@@ -764,13 +764,13 @@ fn rules_and_explain() {
     let text = stdout(&out);
     for code in [
         "UNB100", "UNB110", "UNB111", "UNB120", "UNB121", "UNB130", "UNB140", "UNB150", "UNB160",
-        "UNB170", "UNB185", "UNB190",
+        "UNB170", "UNB180", "UNB185", "UNB190",
     ] {
         assert!(text.contains(code), "{code} missing from rules");
     }
     let out = run(dir.path(), &["rules", "--output-format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows.as_array().map(Vec::len), Some(12));
+    assert_eq!(rows.as_array().map(Vec::len), Some(13));
     assert_eq!(rows[0]["aliases"][0], "ASYNC251");
 
     let out = run(dir.path(), &["explain", "ASYNC251"]);
