@@ -1478,7 +1478,12 @@ fn unsettled_reads_in<'t>(
             // Headers first (their targets bind for what follows), then each block with what
             // is settled by then.
             let mut inner = settled.clone();
-            for child in named_children(node) {
+            let mut children = named_children(node);
+            // `for x in f(x):` reads the iterable before the target is bound.
+            if kind == "for_statement" {
+                children.sort_by_key(|c| !is_field(node, "right", *c));
+            }
+            for child in children {
                 match child.kind() {
                     "block" => {
                         let mut out_block = Vec::new();
