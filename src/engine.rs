@@ -50,6 +50,8 @@ pub struct FileOptions {
     pub module: Option<ModuleName>,
     /// The project's blocking sync functions (UNB180), when the run built the index.
     pub index: Option<Arc<ProjectIndex>>,
+    /// Collect the file's facts for the project index, naming the file so.
+    pub facts_as: Option<String>,
 }
 
 /// The time one file may take: past it the file is skipped with an error (never half-fixed),
@@ -202,6 +204,8 @@ pub struct Outcome {
     /// Findings still there after the fixes (fix mode), all `manual`.
     pub remaining: Vec<Reported>,
     pub fixed: Option<Fixed>,
+    /// What the file tells the project index, when the options asked for it.
+    pub facts: Option<FileFacts>,
 }
 
 pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcome, FileError> {
@@ -255,12 +259,17 @@ fn process_within_budget(
     if let Some(line) = crate::verify::first_indentation_fault(&analysis.text, tree.root_node()) {
         return Err(FileError::Syntax { line, column: 1 });
     }
+    let facts = options
+        .facts_as
+        .as_ref()
+        .and_then(|file| facts_of(&analysis.text, &tree, options, file.clone()));
     let first = analyze(&analysis.text, &tree, options, &Refusals::new());
     if first.fixes.is_empty() {
         return Ok(Outcome {
             remaining: first.reported.clone(),
             findings: first.reported,
             fixed: None,
+            facts,
         });
     }
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
@@ -282,6 +291,7 @@ fn process_within_budget(
         findings,
         remaining: run.remaining,
         fixed: None,
+        facts,
     };
     if run.text == analysis.text {
         return Ok(outcome);
@@ -690,11 +700,22 @@ fn project_calls<'a>(
     })
 }
 
+/// The facts of a parsed text for the project index (`None` without a module name).
+fn facts_of(text: &str, tree: &Tree, options: &FileOptions, file: String) -> Option<FileFacts> {
+    let module = options.module.as_ref()?;
+    let catalog = options.catalog.as_ref();
+    let resolver = Resolver::new(text, tree.root_node(), catalog);
+    let scope = Scope::new(module, tree.root_node(), text);
+    Some(crate::index::summary::summarize(
+        &resolver, catalog, &scope, file,
+    ))
+}
+
 /// What a file tells the project index (its sync functions, what its coroutines call), or
 /// `None` when it has no module name or cannot be read as Python. Parse only: nothing else
 /// of the pipeline runs.
 pub fn summarize(bytes: &[u8], options: &FileOptions, file: String) -> Option<FileFacts> {
-    let module = options.module.as_ref()?;
+    options.module.as_ref()?;
     if bytes.len() > MAX_BYTES {
         return None;
     }
@@ -718,12 +739,7 @@ pub fn summarize(bytes: &[u8], options: &FileOptions, file: String) -> Option<Fi
         if crate::verify::too_deep(tree.root_node()).is_some() {
             return None;
         }
-        let catalog = options.catalog.as_ref();
-        let resolver = Resolver::new(&analysed, tree.root_node(), catalog);
-        let scope = Scope::new(module, tree.root_node(), &analysed);
-        Some(crate::index::summary::summarize(
-            &resolver, catalog, &scope, file,
-        ))
+        facts_of(&analysed, &tree, options, file)
     })
     .ok()
     .flatten()

@@ -234,6 +234,7 @@ impl Config {
             budget: crate::engine::TIME_BUDGET,
             module: None,
             index: None,
+            facts_as: None,
         }
     }
 

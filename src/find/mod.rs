@@ -91,7 +91,9 @@ pub fn find<'t>(
                     if let Some(f) = match_call(resolver, catalog, node)
                         .or_else(|| match_higher_order(resolver, catalog, node))
                         .or_else(|| match_nested_def_call(resolver, catalog, node, function))
-                        .or_else(|| project.and_then(|p| match_project_call(resolver, p, node)))
+                        .or_else(|| {
+                            project.and_then(|p| match_project_call(resolver, p, node, function))
+                        })
                     {
                         out.push(f.into_finding(function, ctx.genexp, node, src));
                     }
@@ -378,10 +380,11 @@ fn match_project_call<'t>(
     resolver: &Resolver<'t>,
     project: &ProjectCalls,
     call: Node<'t>,
+    function: Node<'t>,
 ) -> Option<Match> {
     let key = project
         .scope
-        .key_of(resolver, call.child_by_field_name("function")?)?;
+        .key_of(resolver, call.child_by_field_name("function")?, function)?;
     let verdict = project.index.verdict(&key)?;
     Some(Match {
         lazy: false,
@@ -625,6 +628,10 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
     }
     let receiver = callee.child_by_field_name("object")?;
     let method = text(callee.child_by_field_name("attribute")?, resolver.src());
+    // Cheap test first: typing the receiver costs more.
+    if !catalog.knows_method(method) {
+        return None;
+    }
     let typed = resolver.type_of(receiver)?;
     let entry = catalog.method(&typed.name, method)?;
     if entry.buffer_ok && resolver.over_a_buffer(call) {

@@ -100,7 +100,12 @@ impl<'m> Scope<'m> {
     /// resolvable path: a function or class of this module, an imported name (relative imports
     /// made absolute), `module.function`, `Class.method`, or `self.method` / `cls.method` in a
     /// method. Whether the key is a project function is the index's question.
-    pub fn key_of<'t>(&self, resolver: &Resolver<'t>, callee: Node<'t>) -> Option<String> {
+    pub fn key_of<'t>(
+        &self,
+        resolver: &Resolver<'t>,
+        callee: Node<'t>,
+        function: Node<'t>,
+    ) -> Option<String> {
         let callee = unparenthesize(callee);
         let src = resolver.src();
         match callee.kind() {
@@ -116,7 +121,7 @@ impl<'m> Scope<'m> {
                 let attribute = text(callee.child_by_field_name("attribute")?, src);
                 if object.kind() == "identifier" {
                     let name = text(object, src);
-                    if let Some(class) = self.class_of_receiver(resolver, object) {
+                    if let Some(class) = self.class_of_receiver(resolver, object, function) {
                         return Some(format!("{}.{class}.{attribute}", self.module.name));
                     }
                     if self.defined.contains(name) && resolver.is_module_level(name, object) {
@@ -132,15 +137,17 @@ impl<'m> Scope<'m> {
         absolute.contains('.').then_some(absolute)
     }
 
-    /// `self` (or `cls`) inside a method of a module-level class: that class's name.
-    fn class_of_receiver<'t>(&self, resolver: &Resolver<'t>, object: Node<'t>) -> Option<&str> {
+    /// `self` (or `cls`) inside a method of a module-level class (`function`, the function
+    /// the call is in): that class's name.
+    fn class_of_receiver<'t>(
+        &self,
+        resolver: &Resolver<'t>,
+        object: Node<'t>,
+        function: Node<'t>,
+    ) -> Option<&str> {
         let src = resolver.src();
         let name = text(object, src);
-        let function = crate::resolve::enclosing_function(object)?;
-        if first_parameter_name(function, src) != Some(name)
-            || resolver.binding_count(name, object) != 1
-            || resolver.binding_scope(name, object) != Some(function.id())
-        {
+        if first_parameter_name(function, src) != Some(name) {
             return None;
         }
         let class = crate::parse::syntax::class_of_method(function)?;
@@ -148,7 +155,8 @@ impl<'m> Scope<'m> {
             return None;
         }
         let class_name = text(class.child_by_field_name("name")?, src);
-        self.defined.get(class_name).map(String::as_str)
+        let class_name = self.defined.get(class_name)?;
+        (resolver.binding_scope(name, object) == Some(function.id())).then_some(class_name.as_str())
     }
 }
 
@@ -216,10 +224,15 @@ pub fn summarize<'t>(
         }
     }
     for definition in module_level_definitions(root) {
-        let Some(name) = definition.child_by_field_name("name") else {
+        let Some(name_node) = definition.child_by_field_name("name") else {
             continue;
         };
-        let name = text(name, src);
+        let name = text(name_node, src);
+        // A name the module binds again (`Future = _CFuture` after `class Future`, a def under
+        // `try:` and another under `except:`) may not mean this definition when called.
+        if resolver.binding_count(name, name_node) != 1 {
+            continue;
+        }
         if definition.kind() == "function_definition" {
             if let Some(f) = function_facts(resolver, catalog, scope, definition, name) {
                 facts.functions.push(f);
@@ -356,25 +369,42 @@ fn function_facts<'t>(
         match node.kind() {
             "function_definition" | "lambda" | "class_definition" => continue,
             "yield" => generator = true,
+            // Debugging aids (`if self._loop.get_debug():`, `if __debug__:`) are not the
+            // function's normal work: only the other branches count.
+            "if_statement"
+                if node
+                    .child_by_field_name("condition")
+                    .is_some_and(|c| text(c, src).to_ascii_lowercase().contains("debug")) =>
+            {
+                stack.extend(
+                    named_children(node)
+                        .into_iter()
+                        .filter(|c| matches!(c.kind(), "elif_clause" | "else_clause"))
+                        .rev(),
+                );
+                continue;
+            }
             "call" => {
                 let line = node.start_position().row + 1;
                 let callee = node.child_by_field_name("function");
                 if loop_bound.is_none() {
                     loop_bound = callee.and_then(|c| loop_use(resolver, c, name));
                 }
-                if loop_bound.is_none() && thread_bound_receiver(resolver, callee) {
-                    loop_bound = Some(format!(
-                        "`{name}` uses a connection made elsewhere, which only the thread that made it may use"
-                    ));
-                }
                 if let Some(call) = crate::find::catalog_call(resolver, catalog, node) {
+                    if loop_bound.is_none()
+                        && thread_bound_receiver(resolver, catalog, &call, callee)
+                    {
+                        loop_bound = Some(format!(
+                            "`{name}` uses a connection made elsewhere, which only the thread that made it may use"
+                        ));
+                    }
                     if loop_bound.is_none() && keeps_thread_bound_value(catalog, &call, node) {
                         loop_bound = Some(format!(
                             "`{name}` keeps the `{call}` value it makes, which only the thread that made it may use"
                         ));
                     }
                     sites.push(Site::Blocking { call, line });
-                } else if let Some(key) = callee.and_then(|c| scope.key_of(resolver, c)) {
+                } else if let Some(key) = callee.and_then(|c| scope.key_of(resolver, c, function)) {
                     sites.push(Site::Project { key, line });
                 }
             }
@@ -443,10 +473,19 @@ fn keeps_thread_bound_value(catalog: &Catalog, call: &str, node: Node) -> bool {
 
 /// Whether a call is a method of a value only its own thread may use, made outside the function
 /// (`self.db.execute(...)` on a sqlite3 connection).
-fn thread_bound_receiver<'t>(resolver: &Resolver<'t>, callee: Option<Node<'t>>) -> bool {
+fn thread_bound_receiver<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    call: &str,
+    callee: Option<Node<'t>>,
+) -> bool {
+    let method_of_bound_type = call
+        .rsplit_once('.')
+        .and_then(|(owner, _)| catalog.type_def(owner))
+        .is_some_and(|d| d.scope == crate::catalog::Scope::ThreadBound);
     let Some(callee) = callee
         .map(unparenthesize)
-        .filter(|c| c.kind() == "attribute")
+        .filter(|c| method_of_bound_type && c.kind() == "attribute")
     else {
         return false;
     };
@@ -457,22 +496,50 @@ fn thread_bound_receiver<'t>(resolver: &Resolver<'t>, callee: Option<Node<'t>>) 
 }
 
 /// The project keys called in the file's coroutines (nested functions included: a superset
-/// is enough to know which modules are needed).
+/// is enough to know which modules are needed). Coroutines are statements: the search for
+/// them does not enter expressions.
 fn async_calls<'t>(resolver: &Resolver<'t>, scope: &Scope, root: Node<'t>) -> Vec<String> {
     let mut keys = Vec::new();
-    let mut stack = vec![(root, false)];
-    while let Some((node, in_async)) = stack.pop() {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
         crate::budget::tick();
-        let in_async = in_async || is_async_def(node);
-        if in_async
-            && node.kind() == "call"
-            && let Some(key) = node
-                .child_by_field_name("function")
-                .and_then(|c| scope.key_of(resolver, c))
-        {
-            keys.push(key);
+        match node.kind() {
+            "function_definition" if is_async_def(node) => {
+                for call in crate::parse::syntax::descendants(node)
+                    .into_iter()
+                    .filter(|n| n.kind() == "call")
+                {
+                    if let Some(key) = call
+                        .child_by_field_name("function")
+                        .and_then(|c| scope.key_of(resolver, c, node))
+                    {
+                        keys.push(key);
+                    }
+                }
+                // Coroutines defined inside it (`descendants` stops at nested scopes).
+                stack.extend(named_children(node));
+            }
+            "module"
+            | "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "for_statement"
+            | "while_statement"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "match_statement"
+            | "case_clause" => {
+                stack.extend(named_children(node));
+            }
+            _ => {}
         }
-        stack.extend(named_children(node).into_iter().map(|c| (c, in_async)));
     }
     keys.sort();
     keys.dedup();

@@ -33,3 +33,18 @@ def spin(n):
 
 def double(x):
     return x * 2
+
+
+def rebound(path):
+    return open(path).read()
+
+
+# The name now means something else: calling it does not open anything.
+rebound = double
+
+
+def traced(path, debug=False):
+    # Blocking only as a debugging aid.
+    if debug:
+        print(open(path).read())
+    return path

@@ -5,7 +5,7 @@ from app import load_config
 import app.config as cfg
 from . import util
 from .config import load_settings as settings
-from .config import double, load_settings, ping, spin
+from .config import double, load_settings, ping, rebound, spin, traced
 from .store import Store
 
 
@@ -17,6 +17,7 @@ async def show(path):
     print(f"config: {load_config(path)}")
     print(load_settings(path), double(2), spin(3))
     print(settings(path), cfg.load_config(path))
+    print(rebound(2), traced(path))
 
 
 async def sizes(paths):
