@@ -570,8 +570,18 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let root = tree.root_node();
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
-    let suppressions = Suppressions::collect(root, text);
     let project = project_calls(&resolver, options);
+    if let Some(p) = &project {
+        // A value made by a project function that returns a file is a file.
+        let scope = Scope::new(p.scope.module, root, text);
+        let index = p.index;
+        resolver.set_project_returns(Box::new(move |r, call| {
+            let function = crate::resolve::enclosing_function(call)?;
+            let key = scope.key_of(r, call.child_by_field_name("function")?, function)?;
+            index.returns(&key)
+        }));
+    }
+    let suppressions = Suppressions::collect(root, text);
     let findings: Vec<_> = find(&resolver, catalog, root, project.as_ref())
         .into_iter()
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))

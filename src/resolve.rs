@@ -85,7 +85,13 @@ pub struct Resolver<'a> {
     /// Qualified names already resolved, by node id (the finder, the index and the planner
     /// ask about the same callees).
     qualified: RefCell<HashMap<usize, Option<String>>>,
+    /// The tracked type a call of one of the project's own functions returns (a sync factory
+    /// returning a file), when the run built the project index.
+    project_returns: std::cell::OnceCell<ProjectReturns<'a>>,
 }
+
+/// How the resolver asks the project index what a call of a project function returns.
+pub type ProjectReturns<'a> = Box<dyn Fn(&Resolver<'a>, Node<'a>) -> Option<String> + 'a>;
 
 impl<'a> Resolver<'a> {
     pub fn new(src: &'a str, root: Node<'a>, catalog: &'a Catalog) -> Self {
@@ -101,11 +107,18 @@ impl<'a> Resolver<'a> {
             global_names: std::cell::OnceCell::new(),
             imported_names: std::cell::OnceCell::new(),
             qualified: RefCell::new(HashMap::new()),
+            project_returns: std::cell::OnceCell::new(),
         }
     }
 
     pub fn src(&self) -> &'a str {
         self.src
+    }
+
+    /// Lets calls of the project's own functions be typed by what they return (set once,
+    /// before any question is asked).
+    pub fn set_project_returns(&self, returns: ProjectReturns<'a>) {
+        let _ = self.project_returns.set(returns);
     }
 
     pub fn catalog(&self) -> &'a Catalog {
@@ -368,6 +381,11 @@ impl<'a> Resolver<'a> {
         match expr.kind() {
             "call" => {
                 let callee = expr.child_by_field_name("function")?;
+                if let Some(returns) = self.project_returns.get()
+                    && let Some(t) = returns(self, expr)
+                {
+                    return Some(local(&t));
+                }
                 if let Some(q) = self.qualified_name(callee) {
                     if let Some(t) = self.catalog.constructed_type(&q) {
                         return Some(local(t));

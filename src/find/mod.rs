@@ -386,13 +386,14 @@ fn match_project_call<'t>(
         .scope
         .key_of(resolver, call.child_by_field_name("function")?, function)?;
     let verdict = project.index.verdict(&key)?;
+    let returns = project.index.returns(&key);
     Some(Match {
         lazy: false,
         rule: project.rule,
         call: key,
         matched: Matched::Call {
             entry_fix: EntryFix::Thread,
-            returns: None,
+            returns,
         },
         manual_reason: verdict.manual.clone().or_else(|| verdict.pinned.clone()),
         detail: Some(verdict.describe()),

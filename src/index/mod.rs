@@ -56,6 +56,7 @@ struct Function {
     sites: Vec<Site>,
     generator: bool,
     loop_bound: Option<String>,
+    returns: Option<String>,
 }
 
 /// The index of a run.
@@ -89,6 +90,7 @@ impl ProjectIndex {
                     sites: f.sites,
                     generator: f.generator,
                     loop_bound: f.loop_bound,
+                    returns: f.returns,
                 });
             }
             for c in file.classes {
@@ -226,6 +228,14 @@ impl ProjectIndex {
         self.bound = bound;
     }
 
+    /// The tracked type a call of `key` returns (`open_log(p)` returns the file it opens),
+    /// for a function that blocks.
+    pub fn returns(&self, key: &str) -> Option<String> {
+        let id = self.function(key)?;
+        self.blocks.get(id)?.as_ref()?;
+        self.functions[id].returns.clone()
+    }
+
     /// Whether calling `key` blocks, and how.
     pub fn verdict(&self, key: &str) -> Option<Verdict> {
         let first = self.function(key)?;
@@ -292,6 +302,7 @@ mod tests {
             sites,
             generator: false,
             loop_bound: None,
+            returns: None,
         }
     }
 

@@ -36,6 +36,8 @@ pub struct FunctionFacts {
     pub generator: bool,
     /// Why it must run on the event loop's thread, if it must.
     pub loop_bound: Option<String>,
+    /// The tracked type it returns (a file it opens), if its first such return says.
+    pub returns: Option<String>,
 }
 
 /// A class of the file and the keys of its bases (for methods it inherits).
@@ -363,12 +365,20 @@ fn function_facts<'t>(
     let body = function.child_by_field_name("body")?;
     let mut sites = Vec::new();
     let mut generator = false;
+    let mut returns = None;
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         crate::budget::tick();
         match node.kind() {
             "function_definition" | "lambda" | "class_definition" => continue,
             "yield" => generator = true,
+            "return_statement" if returns.is_none() => {
+                returns = named_children(node)
+                    .first()
+                    .and_then(|v| resolver.type_of(*v))
+                    .filter(|t| catalog.type_def(&t.name).is_some())
+                    .map(|t| t.name);
+            }
             // Debugging aids (`if self._loop.get_debug():`, `if __debug__:`) are not the
             // function's normal work: only the other branches count.
             "if_statement"
@@ -418,6 +428,7 @@ fn function_facts<'t>(
         sites,
         generator,
         loop_bound,
+        returns,
     })
 }
 

@@ -18,3 +18,7 @@ def load_config(name):
 
 def feed_urls(name):
     return load_config(name)["feeds"]
+
+
+def open_journal(name):
+    return open(path_of(name), "a")
