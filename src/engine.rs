@@ -570,6 +570,9 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let root = tree.root_node();
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
+    if let Some(module) = &options.module {
+        resolver.set_module(module.clone());
+    }
     let project = project_calls(&resolver, options);
     if let Some(p) = &project {
         // A value made by a project function that returns a file is a file.
@@ -715,6 +718,7 @@ fn facts_of(text: &str, tree: &Tree, options: &FileOptions, file: String) -> Opt
     let module = options.module.as_ref()?;
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, tree.root_node(), catalog);
+    resolver.set_module(module.clone());
     let scope = Scope::new(module, tree.root_node(), text);
     Some(crate::index::summary::summarize(
         &resolver, catalog, &scope, file,

@@ -88,6 +88,9 @@ pub struct Resolver<'a> {
     /// The tracked type a call of one of the project's own functions returns (a sync factory
     /// returning a file), when the run built the project index.
     project_returns: std::cell::OnceCell<ProjectReturns<'a>>,
+    /// The module's own name, which makes relative imports absolute (`.client.fetch` in
+    /// `app.web` is `app.client.fetch`).
+    module: std::cell::OnceCell<crate::index::modules::ModuleName>,
 }
 
 /// How the resolver asks the project index what a call of a project function returns.
@@ -108,11 +111,18 @@ impl<'a> Resolver<'a> {
             imported_names: std::cell::OnceCell::new(),
             qualified: RefCell::new(HashMap::new()),
             project_returns: std::cell::OnceCell::new(),
+            module: std::cell::OnceCell::new(),
         }
     }
 
     pub fn src(&self) -> &'a str {
         self.src
+    }
+
+    /// Names the module, so that relative imports resolve to absolute names (set once, before
+    /// any question is asked).
+    pub fn set_module(&self, module: crate::index::modules::ModuleName) {
+        let _ = self.module.set(module);
     }
 
     /// Lets calls of the project's own functions be typed by what they return (set once,
@@ -233,7 +243,12 @@ impl<'a> Resolver<'a> {
         if let Some(known) = self.qualified.borrow().get(&expr.id()) {
             return known.clone();
         }
-        let name = self.qualified_name_at(expr, 0);
+        let mut name = self.qualified_name_at(expr, 0);
+        if let (Some(relative), Some(module)) = (&name, self.module.get())
+            && relative.starts_with('.')
+        {
+            name = module.absolute(relative);
+        }
         self.qualified.borrow_mut().insert(expr.id(), name.clone());
         name
     }

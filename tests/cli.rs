@@ -963,6 +963,31 @@ fn rule_selectors_mean_the_same_everywhere_in_any_case() {
     );
 }
 
+/// Code inside the package imports the declared call relatively (`from .client import
+/// fetch`): the spelling resolves to the package path, so the entry still matches.
+#[test]
+fn extra_blocking_calls_match_relative_imports() {
+    let dir = tree(&[
+        (
+            "pyproject.toml",
+            "[tool.unblock]\nextra-blocking-calls = [\"mylib.client.fetch\"]\n",
+        ),
+        ("mylib/__init__.py", ""),
+        ("mylib/client.py", "def fetch():\n    return 1\n"),
+        (
+            "mylib/handlers.py",
+            "from .client import fetch\nfrom . import client\n\n\nasync def f():\n    return fetch(), client.fetch()\n",
+        ),
+    ]);
+    let out = run(dir.path(), &["check"]);
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("UNB190 [blocking-user] `mylib.client.fetch`").count(),
+        2,
+        "{text}"
+    );
+}
+
 #[test]
 fn extra_blocking_calls_take_patterns_and_refuse_what_cannot_match() {
     let src = "import mylib.client\n\n\nasync def f():\n    return mylib.client.fetch()\n";
