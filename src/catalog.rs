@@ -5,7 +5,7 @@
 //! `[[types]]` (value types the resolver tracks: what makes them, what their methods return,
 //! and how their calls may be offloaded).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use thiserror::Error;
@@ -25,9 +25,16 @@ const FAMILIES: &[(&str, &str)] = &[
     ("input.toml", include_str!("../transforms/input.toml")),
     ("network.toml", include_str!("../transforms/network.toml")),
     ("db.toml", include_str!("../transforms/db.toml")),
+    (
+        "sync_call.toml",
+        include_str!("../transforms/sync_call.toml"),
+    ),
     ("library.toml", include_str!("../transforms/library.toml")),
     ("user.toml", include_str!("../transforms/user.toml")),
 ];
+
+/// The rule code of the project's blocking sync functions (the project index's findings).
+pub const SYNC_CALL_RULE_CODE: &str = "UNB180";
 
 /// The rule id of the user-declared family (`extra-blocking-calls`).
 pub const USER_RULE_CODE: &str = "UNB190";
@@ -212,6 +219,8 @@ pub struct Catalog {
     /// The project's `extra-blocking-calls` given as fnmatch patterns (`mylib.*.fetch`).
     pattern_calls: Vec<(globset::GlobMatcher, CallEntry)>,
     methods: HashMap<(String, String), MethodEntry>,
+    /// Every method name of `methods`, for a cheap test before typing a receiver.
+    method_names: HashSet<String>,
     types: HashMap<String, TypeDef>,
     constructors: HashMap<String, String>,
     /// The file each rule came from (`open.toml`), by rule index.
@@ -276,6 +285,7 @@ impl Catalog {
                 {
                     return Err(twice(format!("method `{}.{name}`", raw.type_name)));
                 }
+                self.method_names.insert(name.clone());
                 self.methods.insert(
                     (raw.type_name.clone(), name.clone()),
                     MethodEntry {
@@ -306,6 +316,7 @@ impl Catalog {
                 if self.methods.contains_key(&(raw.name.clone(), name.clone())) {
                     return Err(twice(format!("method `{}.{name}`", raw.name)));
                 }
+                self.method_names.insert(name.clone());
                 self.methods.insert(
                     (raw.name.clone(), name.clone()),
                     MethodEntry {
@@ -482,6 +493,7 @@ impl Catalog {
                     .constructors
                     .entry(class.clone())
                     .or_insert_with(|| class.clone());
+                catalog.method_names.insert(method.clone());
                 catalog.methods.insert(
                     (class.clone(), method.clone()),
                     MethodEntry {
@@ -521,6 +533,11 @@ impl Catalog {
                 .map(|(_, e)| e),
         );
         found
+    }
+
+    /// Whether some tracked type has a blocking method of this name.
+    pub fn knows_method(&self, method: &str) -> bool {
+        self.method_names.contains(method)
     }
 
     pub fn method(&self, type_name: &str, method: &str) -> Option<&MethodEntry> {

@@ -15,8 +15,10 @@ use crate::config::{Configs, Options, RuntimeChoice};
 use crate::discover::Walk;
 use crate::engine::{Mode, Outcome, process};
 use crate::fix::Strategy;
+use crate::index::ProjectIndex;
+use crate::index::modules::Modules;
 use crate::noqa::Spot;
-use crate::read::{decode, encode};
+use crate::read::{decode, encode, read_regular};
 use crate::report::color::{self, ColorChoice};
 use crate::report::diff::unified;
 use crate::report::output;
@@ -616,7 +618,11 @@ fn collect(
             // Excluded: nothing to report, and `fix -` echoes the input unchanged.
             return Ok(Vec::new());
         }
-        let options = configs.file_options(&name)?;
+        let modules = Modules::default();
+        let index = crate::index::build::for_stdin(&name, bytes, &configs, &modules).map(Arc::new);
+        let mut options = configs.file_options(&name)?;
+        options.module = modules.module_of(&name).map(|(m, _)| m);
+        options.index = index;
         let outcome = process(bytes, &options, mode).map_err(|e| e.to_string());
         let result = FileResult {
             display: display_path(&name),
@@ -640,6 +646,7 @@ fn collect(
         configs.for_path(path)?;
     }
     let discovered = walk.discover(&paths);
+    let modules = Modules::default();
     let progress = progress_bar(discovered.files.len(), args.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -651,34 +658,90 @@ fn collect(
             let _ = output::write(text);
         })
     };
+    // UNB180 needs the project index: the main pass also gathers each file's facts, and the
+    // files whose coroutines call a blocking project function are run again with the index
+    // (so output waits for the index instead of streaming).
+    let indexing = paths.iter().any(|p| {
+        configs
+            .file_options(p)
+            .is_ok_and(|o| crate::index::build::sync_calls_selected(&o))
+    });
+    let run_file = |path: &PathBuf, index: Option<Arc<ProjectIndex>>| {
+        let mut original = None;
+        let mut facts = None;
+        let outcome = read_regular(path).and_then(|bytes| {
+            let mut options = configs.file_options(path).map_err(|e| e.to_string())?;
+            options.module = modules.module_of(path).map(|(m, _)| m);
+            if indexing && index.is_none() {
+                options.facts_as = Some(crate::index::build::display(path));
+            }
+            options.index = index;
+            let mut outcome = process(&bytes, &options, mode).map_err(|e| e.to_string())?;
+            if outcome.fixed.is_some() {
+                original = Some(bytes);
+            }
+            if let (Some(f), Some(module)) = (outcome.facts.take(), options.module) {
+                facts = Some((module, f, options.project.root.clone()));
+            }
+            Ok(outcome)
+        });
+        let result = FileResult {
+            display: display_path(path),
+            path: Some(path.clone()),
+            original,
+            outcome,
+        };
+        (result, facts)
+    };
     let mut results: Vec<FileResult> = pool.install(|| {
-        discovered
+        let first: Vec<(FileResult, Option<_>)> = discovered
             .files
             .par_iter()
             .enumerate()
             .map(|(index, path)| {
-                let mut original = None;
-                let outcome = read_regular(path).and_then(|bytes| {
-                    let options = configs.file_options(path).map_err(|e| e.to_string())?;
-                    let outcome = process(&bytes, &options, mode).map_err(|e| e.to_string())?;
-                    if outcome.fixed.is_some() {
-                        original = Some(bytes);
-                    }
-                    Ok(outcome)
-                });
+                let done = run_file(path, None);
                 progress.inc(1);
-                let result = FileResult {
-                    display: display_path(path),
-                    path: Some(path.clone()),
-                    original,
-                    outcome,
-                };
-                if let Some(text) = stream {
-                    ordered.arrive(index, text(&result), &print);
+                if let Some(text) = stream
+                    && !indexing
+                {
+                    ordered.arrive(index, text(&done.0), &print);
                 }
-                result
+                done
             })
-            .collect()
+            .collect();
+        if !indexing {
+            return first.into_iter().map(|(r, _)| r).collect();
+        }
+        let mut builder = crate::index::build::Builder::new(&discovered.files, &modules);
+        let mut results = Vec::with_capacity(first.len());
+        let mut callers = Vec::new();
+        for (i, (result, facts)) in first.into_iter().enumerate() {
+            if let (Some(path), Some((module, facts, root))) = (&result.path, facts) {
+                callers.push((i, facts.called_from_async.clone()));
+                builder.add(path, &module, facts, root.as_deref());
+            }
+            results.push(result);
+        }
+        let index = Arc::new(builder.finish(&configs));
+        // Run again the files that call a blocking project function from a coroutine.
+        let again: Vec<usize> = callers
+            .into_iter()
+            .filter(|(_, keys)| keys.iter().any(|k| index.verdict(k).is_some()))
+            .map(|(i, _)| i)
+            .collect();
+        let redone: Vec<(usize, FileResult)> = again
+            .par_iter()
+            .map(|&i| (i, run_file(&discovered.files[i], Some(index.clone())).0))
+            .collect();
+        for (i, result) in redone {
+            results[i] = result;
+        }
+        if let Some(text) = stream {
+            for (i, result) in results.iter().enumerate() {
+                ordered.arrive(i, text(result), &print);
+            }
+        }
+        results
     });
     progress.finish_and_clear();
     for (path, reason) in discovered.errors {
@@ -690,16 +753,6 @@ fn collect(
         });
     }
     Ok(results)
-}
-
-/// The bytes of a regular file; anything else (a FIFO, a device) is refused before it is
-/// opened, since reading it could wait forever.
-fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file; skipped".to_string());
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 fn progress_bar(len: usize, quiet: bool) -> Progress {

@@ -13,6 +13,9 @@ use crate::find::suppress::Suppressions;
 use crate::fix::edits::{Fix, apply, splice};
 use crate::fix::imports::{add_imports, remove_unused};
 use crate::fix::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
+use crate::index::ProjectIndex;
+use crate::index::modules::ModuleName;
+use crate::index::summary::{FileFacts, Scope};
 use crate::parse::newer_syntax::{blank_newer_syntax, restore};
 use crate::parse::syntax::{first_error, parse};
 use crate::read::{DecodeError, Source, decode, encode, may_contain_async};
@@ -43,6 +46,12 @@ pub struct FileOptions {
     pub project: Arc<crate::config::project::Project>,
     /// How long one file may take before it is skipped ([`TIME_BUDGET`] unless a test says).
     pub budget: std::time::Duration,
+    /// The file's module name, when it has one (for the project index).
+    pub module: Option<ModuleName>,
+    /// The project's blocking sync functions (UNB180), when the run built the index.
+    pub index: Option<Arc<ProjectIndex>>,
+    /// Collect the file's facts for the project index, naming the file so.
+    pub facts_as: Option<String>,
 }
 
 /// The time one file may take: past it the file is skipped with an error (never half-fixed),
@@ -195,6 +204,8 @@ pub struct Outcome {
     /// Findings still there after the fixes (fix mode), all `manual`.
     pub remaining: Vec<Reported>,
     pub fixed: Option<Fixed>,
+    /// What the file tells the project index, when the options asked for it.
+    pub facts: Option<FileFacts>,
 }
 
 pub fn process(bytes: &[u8], options: &FileOptions, mode: Mode) -> Result<Outcome, FileError> {
@@ -248,12 +259,17 @@ fn process_within_budget(
     if let Some(line) = crate::verify::first_indentation_fault(&analysis.text, tree.root_node()) {
         return Err(FileError::Syntax { line, column: 1 });
     }
+    let facts = options
+        .facts_as
+        .as_ref()
+        .and_then(|file| facts_of(&analysis.text, &tree, options, file.clone()));
     let first = analyze(&analysis.text, &tree, options, &Refusals::new());
     if first.fixes.is_empty() {
         return Ok(Outcome {
             remaining: first.reported.clone(),
             findings: first.reported,
             fixed: None,
+            facts,
         });
     }
     // `check` runs the same rounds as `fix`, so that the label of every finding is what `fix`
@@ -275,6 +291,7 @@ fn process_within_budget(
         findings,
         remaining: run.remaining,
         fixed: None,
+        facts,
     };
     if run.text == analysis.text {
         return Ok(outcome);
@@ -553,8 +570,22 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     let root = tree.root_node();
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
+    if let Some(module) = &options.module {
+        resolver.set_module(module.clone());
+    }
+    let project = project_calls(&resolver, options);
+    if let Some(p) = &project {
+        // A value made by a project function that returns a file is a file.
+        let scope = Scope::new(p.scope.module, root, text);
+        let index = p.index;
+        resolver.set_project_returns(Box::new(move |r, call| {
+            let function = crate::resolve::enclosing_function(call)?;
+            let key = scope.key_of(r, call.child_by_field_name("function")?, function)?;
+            index.returns(&key)
+        }));
+    }
     let suppressions = Suppressions::collect(root, text);
-    let findings: Vec<_> = find(&resolver, catalog, root)
+    let findings: Vec<_> = find(&resolver, catalog, root, project.as_ref())
         .into_iter()
         .filter(|f| options.enabled.get(f.rule).copied().unwrap_or(false))
         .filter(|f| !suppressions.is_suppressed(root, f.node, f.rule, catalog))
@@ -659,6 +690,75 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
     }
 }
 
+/// The project index as the finder sees it from this file, when the run built one, the file
+/// has a module name and UNB180 is selected for it.
+fn project_calls<'a>(
+    resolver: &Resolver<'a>,
+    options: &'a FileOptions,
+) -> Option<crate::find::ProjectCalls<'a>> {
+    let catalog = options.catalog.as_ref();
+    let rule = catalog
+        .rules
+        .iter()
+        .position(|r| r.code == crate::catalog::SYNC_CALL_RULE_CODE)?;
+    if !options.enabled.get(rule).copied().unwrap_or(false) {
+        return None;
+    }
+    let index = options.index.as_deref().filter(|i| !i.is_empty())?;
+    let module = options.module.as_ref()?;
+    Some(crate::find::ProjectCalls {
+        scope: Scope::new(module, resolver.root(), resolver.src()),
+        index,
+        rule,
+    })
+}
+
+/// The facts of a parsed text for the project index (`None` without a module name).
+fn facts_of(text: &str, tree: &Tree, options: &FileOptions, file: String) -> Option<FileFacts> {
+    let module = options.module.as_ref()?;
+    let catalog = options.catalog.as_ref();
+    let resolver = Resolver::new(text, tree.root_node(), catalog);
+    resolver.set_module(module.clone());
+    let scope = Scope::new(module, tree.root_node(), text);
+    Some(crate::index::summary::summarize(
+        &resolver, catalog, &scope, file,
+    ))
+}
+
+/// What a file tells the project index (its sync functions, what its coroutines call), or
+/// `None` when it has no module name or cannot be read as Python. Parse only: nothing else
+/// of the pipeline runs.
+pub fn summarize(bytes: &[u8], options: &FileOptions, file: String) -> Option<FileFacts> {
+    options.module.as_ref()?;
+    if bytes.len() > MAX_BYTES {
+        return None;
+    }
+    let deadline = std::time::Instant::now().checked_add(options.budget);
+    crate::budget::run(deadline, || {
+        let source = decode(bytes).ok()?;
+        // Old Mac line endings read as `\n`, one byte for one (as `process` does).
+        let cr_only = source.text.contains('\r') && !source.text.contains('\n');
+        let text = if cr_only {
+            source.text.replace('\r', "\n")
+        } else {
+            source.text
+        };
+        let mut tree = parse(&text)?;
+        let mut analysed = text;
+        if first_error(&tree).is_some() {
+            let (blanked, _) = blank_newer_syntax(&analysed)?;
+            tree = parse(&blanked).filter(|t| first_error(t).is_none())?;
+            analysed = blanked;
+        }
+        if crate::verify::too_deep(tree.root_node()).is_some() {
+            return None;
+        }
+        facts_of(&analysed, &tree, options, file)
+    })
+    .ok()
+    .flatten()
+}
+
 fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
     let rule = &catalog.rules[p.finding.rule];
     let (line, column) = position(p.finding.node, text, true);
@@ -672,10 +772,16 @@ fn report(p: &Planned, catalog: &Catalog, text: &str) -> Reported {
         rule: rule.id.clone(),
         call: p.finding.call.clone(),
         function: p.finding.function.clone(),
-        message: format!(
-            "`{}` blocks the event loop in async function `{}`",
-            p.finding.call, p.finding.function
-        ),
+        message: match &p.finding.detail {
+            None => format!(
+                "`{}` blocks the event loop in async function `{}`",
+                p.finding.call, p.finding.function
+            ),
+            Some(chain) => format!(
+                "`{}` blocks the event loop in async function `{}`: {chain}",
+                p.finding.call, p.finding.function
+            ),
+        },
         fix: p.kind(),
         reason: p.reason().map(str::to_string),
         note: p.note.clone(),

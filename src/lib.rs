@@ -18,6 +18,7 @@ pub mod discover;
 pub mod engine;
 pub mod find;
 pub mod fix;
+pub mod index;
 pub mod noqa;
 pub mod parse;
 pub mod read;

@@ -48,6 +48,16 @@ pub struct Source {
 
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// The bytes of a regular file; anything else (a FIFO, a device) is refused before it is
+/// opened, since reading it could wait forever.
+pub fn read_regular(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file; skipped".to_string());
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+}
+
 /// Cheap test run before decoding and parsing: a file that never says `async` cannot contain a
 /// coroutine.
 pub fn may_contain_async(bytes: &[u8]) -> bool {

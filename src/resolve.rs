@@ -80,7 +80,21 @@ pub struct Resolver<'a> {
     star_modules: std::cell::OnceCell<Vec<String>>,
     /// The names some function declares `global` (and may rebind), computed on first need.
     global_names: std::cell::OnceCell<HashSet<String>>,
+    /// Every identifier in an import statement anywhere, computed on first need.
+    imported_names: std::cell::OnceCell<HashSet<String>>,
+    /// Qualified names already resolved, by node id (the finder, the index and the planner
+    /// ask about the same callees).
+    qualified: RefCell<HashMap<usize, Option<String>>>,
+    /// The tracked type a call of one of the project's own functions returns (a sync factory
+    /// returning a file), when the run built the project index.
+    project_returns: std::cell::OnceCell<ProjectReturns<'a>>,
+    /// The module's own name, which makes relative imports absolute (`.client.fetch` in
+    /// `app.web` is `app.client.fetch`).
+    module: std::cell::OnceCell<crate::index::modules::ModuleName>,
 }
+
+/// How the resolver asks the project index what a call of a project function returns.
+pub type ProjectReturns<'a> = Box<dyn Fn(&Resolver<'a>, Node<'a>) -> Option<String> + 'a>;
 
 impl<'a> Resolver<'a> {
     pub fn new(src: &'a str, root: Node<'a>, catalog: &'a Catalog) -> Self {
@@ -94,11 +108,27 @@ impl<'a> Resolver<'a> {
             reference_counts: std::cell::OnceCell::new(),
             star_modules: std::cell::OnceCell::new(),
             global_names: std::cell::OnceCell::new(),
+            imported_names: std::cell::OnceCell::new(),
+            qualified: RefCell::new(HashMap::new()),
+            project_returns: std::cell::OnceCell::new(),
+            module: std::cell::OnceCell::new(),
         }
     }
 
     pub fn src(&self) -> &'a str {
         self.src
+    }
+
+    /// Names the module, so that relative imports resolve to absolute names (set once, before
+    /// any question is asked).
+    pub fn set_module(&self, module: crate::index::modules::ModuleName) {
+        let _ = self.module.set(module);
+    }
+
+    /// Lets calls of the project's own functions be typed by what they return (set once,
+    /// before any question is asked).
+    pub fn set_project_returns(&self, returns: ProjectReturns<'a>) {
+        let _ = self.project_returns.set(returns);
     }
 
     pub fn catalog(&self) -> &'a Catalog {
@@ -126,25 +156,80 @@ impl<'a> Resolver<'a> {
             .contains(name)
     }
 
+    /// Whether an identifier can have a qualified name at all: a module-level name, a name some
+    /// import binds anywhere, a builtin the catalog names, or any name when the module
+    /// star-imports. Anything else (`self`, a local, a parameter) is answered without a scope
+    /// lookup.
+    fn may_name_an_import(&self, ident: &str) -> bool {
+        let imported = self.imported_names.get_or_init(|| {
+            let mut names = HashSet::new();
+            let mut stack = vec![self.root];
+            while let Some(node) = stack.pop() {
+                match node.kind() {
+                    "import_statement" | "import_from_statement" | "future_import_statement" => {
+                        names.extend(
+                            crate::parse::syntax::descendants(node)
+                                .into_iter()
+                                .filter(|n| n.kind() == "identifier")
+                                .map(|n| text(n, self.src).to_string()),
+                        );
+                    }
+                    // Imports are statements: only statement containers can hold one.
+                    "module"
+                    | "block"
+                    | "if_statement"
+                    | "elif_clause"
+                    | "else_clause"
+                    | "try_statement"
+                    | "except_clause"
+                    | "except_group_clause"
+                    | "finally_clause"
+                    | "with_statement"
+                    | "for_statement"
+                    | "while_statement"
+                    | "function_definition"
+                    | "class_definition"
+                    | "decorated_definition"
+                    | "match_statement"
+                    | "case_clause" => {
+                        stack.extend(named_children(node));
+                    }
+                    _ => {}
+                }
+            }
+            names
+        });
+        imported.contains(ident)
+            || self.catalog.names_builtin(ident)
+            || self.scope_info(self.root).sites.contains_key(ident)
+            || !self
+                .star_modules
+                .get_or_init(|| self.star_import_modules())
+                .is_empty()
+    }
+
     /// The catalog call a module-level star import makes `name` mean, if one does.
     fn star_imported(&self, name: &str) -> Option<String> {
-        let modules = self.star_modules.get_or_init(|| {
-            named_children(self.root)
-                .into_iter()
-                .filter(|s| {
-                    s.kind() == "import_from_statement"
-                        && named_children(*s)
-                            .iter()
-                            .any(|c| c.kind() == "wildcard_import")
-                })
-                .filter_map(|s| s.child_by_field_name("module_name"))
-                .map(|m| text(m, self.src).to_string())
-                .collect()
-        });
+        let modules = self.star_modules.get_or_init(|| self.star_import_modules());
         modules
             .iter()
             .map(|m| format!("{m}.{name}"))
             .find(|q| !self.catalog.calls_named(q).is_empty())
+    }
+
+    /// The modules the module star-imports (`from os.path import *`).
+    fn star_import_modules(&self) -> Vec<String> {
+        named_children(self.root)
+            .into_iter()
+            .filter(|s| {
+                s.kind() == "import_from_statement"
+                    && named_children(*s)
+                        .iter()
+                        .any(|c| c.kind() == "wildcard_import")
+            })
+            .filter_map(|s| s.child_by_field_name("module_name"))
+            .map(|m| text(m, self.src).to_string())
+            .collect()
     }
 
     /// The module node.
@@ -155,7 +240,17 @@ impl<'a> Resolver<'a> {
     /// The qualified name an expression refers to: `osp.getsize` → `os.path.getsize`,
     /// `open` → `open` when no scope rebinds it. `None` for anything local or computed.
     pub fn qualified_name(&self, expr: Node<'a>) -> Option<String> {
-        self.qualified_name_at(expr, 0)
+        if let Some(known) = self.qualified.borrow().get(&expr.id()) {
+            return known.clone();
+        }
+        let mut name = self.qualified_name_at(expr, 0);
+        if let (Some(relative), Some(module)) = (&name, self.module.get())
+            && relative.starts_with('.')
+        {
+            name = module.absolute(relative);
+        }
+        self.qualified.borrow_mut().insert(expr.id(), name.clone());
+        name
     }
 
     fn qualified_name_at(&self, expr: Node<'a>, depth: usize) -> Option<String> {
@@ -166,6 +261,9 @@ impl<'a> Resolver<'a> {
         let name = match expr.kind() {
             "identifier" => {
                 let ident = text(expr, self.src);
+                if !self.may_name_an_import(ident) {
+                    return None;
+                }
                 match self.lookup(ident, expr) {
                     Lookup::Bound { sites, scope, .. } => match single_import(&sites) {
                         Some(q) => q,
@@ -298,6 +396,11 @@ impl<'a> Resolver<'a> {
         match expr.kind() {
             "call" => {
                 let callee = expr.child_by_field_name("function")?;
+                if let Some(returns) = self.project_returns.get()
+                    && let Some(t) = returns(self, expr)
+                {
+                    return Some(local(&t));
+                }
                 if let Some(q) = self.qualified_name(callee) {
                     if let Some(t) = self.catalog.constructed_type(&q) {
                         return Some(local(t));

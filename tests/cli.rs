@@ -764,13 +764,13 @@ fn rules_and_explain() {
     let text = stdout(&out);
     for code in [
         "UNB100", "UNB110", "UNB111", "UNB120", "UNB121", "UNB130", "UNB140", "UNB150", "UNB160",
-        "UNB170", "UNB185", "UNB190",
+        "UNB170", "UNB180", "UNB185", "UNB190",
     ] {
         assert!(text.contains(code), "{code} missing from rules");
     }
     let out = run(dir.path(), &["rules", "--output-format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows.as_array().map(Vec::len), Some(12));
+    assert_eq!(rows.as_array().map(Vec::len), Some(13));
     assert_eq!(rows[0]["aliases"][0], "ASYNC251");
 
     let out = run(dir.path(), &["explain", "ASYNC251"]);
@@ -960,6 +960,32 @@ fn rule_selectors_mean_the_same_everywhere_in_any_case() {
         stdout(&explain).starts_with("# blocking-sleep (UNB100)"),
         "{}",
         stdout(&explain)
+    );
+}
+
+/// Code inside the package imports the declared call relatively (`from .client import
+/// fetch`): the spelling resolves to the package path, so the entry still matches.
+#[test]
+fn extra_blocking_calls_match_relative_imports() {
+    let dir = tree(&[
+        (
+            "pyproject.toml",
+            "[tool.unblock]\nextra-blocking-calls = [\"mylib.client.fetch\"]\n",
+        ),
+        ("mylib/__init__.py", ""),
+        ("mylib/client.py", "def fetch():\n    return 1\n"),
+        (
+            "mylib/handlers.py",
+            "from .client import fetch\nfrom . import client\n\n\nasync def f():\n    return fetch(), client.fetch()\n",
+        ),
+    ]);
+    let out = run(dir.path(), &["check"]);
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("UNB190 [blocking-user] `mylib.client.fetch`")
+            .count(),
+        2,
+        "{text}"
     );
 }
 

@@ -192,6 +192,7 @@ fixtures!(
     fs,
     helper_async_generator,
     helper_global_names,
+    helper_loop_target_shadows,
     helper_names,
     helper_params,
     helper_refused,

@@ -131,6 +131,46 @@ fn run_python(python: &Path, args: &[&Path], scratch: &Path, base: &str) -> Run 
     }
 }
 
+/// A file's text, or a folder's Python files' texts (with their names), in name order.
+fn tree_text(path: &Path) -> String {
+    if !path.is_dir() {
+        return std::fs::read_to_string(path).expect("example readable");
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .expect("readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    entries
+        .iter()
+        .filter(|p| {
+            (p.is_dir() && !p.ends_with("__pycache__")) || p.extension().is_some_and(|e| e == "py")
+        })
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            format!("== {name}\n{}", tree_text(p))
+        })
+        .collect()
+}
+
+/// Copies a file, or a folder with everything in it.
+fn copy_tree(from: &Path, to: &Path) {
+    if !from.is_dir() {
+        std::fs::copy(from, to).expect("copy");
+        return;
+    }
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from)
+        .expect("readable")
+        .filter_map(|e| e.ok())
+    {
+        copy_tree(&entry.path(), &to.join(entry.file_name()));
+    }
+}
+
 fn unblock(args: &[&str], dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_unblock"))
         .args(args)
@@ -232,19 +272,25 @@ fn examples_keep_their_output_and_stop_blocking() {
     let server = Server::start(&python);
     let runner = root().join("tests/runtime/run_blockbuster.py");
     let examples = root().join("examples");
+    // Programs (`name.py`) and applications (a folder `name/` with a `main.py`).
     let mut names: Vec<String> = std::fs::read_dir(&examples)
         .expect("examples/")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".py"))
+        .filter(|n| n.ends_with(".py") || examples.join(n).join("main.py").is_file())
         .collect();
     names.sort();
     assert!(names.len() >= 10, "the examples went missing");
 
     let mut failures = Vec::new();
     for name in &names {
-        let original = examples.join(name);
-        let source = std::fs::read_to_string(&original).expect("example readable");
+        let application = examples.join(name).is_dir();
+        let original = if application {
+            examples.join(name).join("main.py")
+        } else {
+            examples.join(name)
+        };
+        let source = tree_text(&examples.join(name));
         let blind = source.contains("# blockbuster: blind");
 
         let scratch = tempfile::tempdir().expect("scratch");
@@ -266,8 +312,12 @@ fn examples_keep_their_output_and_stop_blocking() {
 
         // Fix a copy next to a copy of the examples' configuration.
         let work = tempfile::tempdir().expect("work");
-        let copy = work.path().join(name);
-        std::fs::copy(&original, &copy).expect("copy");
+        copy_tree(&examples.join(name), &work.path().join(name));
+        let copy = if application {
+            work.path().join(name).join("main.py")
+        } else {
+            work.path().join(name)
+        };
         std::fs::copy(
             examples.join("pyproject.toml"),
             work.path().join("pyproject.toml"),
@@ -282,16 +332,17 @@ fn examples_keep_their_output_and_stop_blocking() {
             ));
             continue;
         }
-        let fixed_text = std::fs::read_to_string(&copy).expect("fixed readable");
+        let fixed_text = tree_text(&work.path().join(name));
         if fixed_text == source {
             failures.push(format!("{name}: the fix changed nothing"));
             continue;
         }
         let compiled = Command::new(&python)
-            .args(["-m", "py_compile"])
-            .arg(&copy)
+            .args(["-m", "compileall", "-q"])
+            .arg(work.path().join(name))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
-            .expect("py_compile");
+            .expect("compileall");
         if !compiled.status.success() {
             failures.push(format!(
                 "{name}: fixed copy does not compile: {}",

@@ -344,6 +344,9 @@ impl Config {
                 .and_then(crate::config::project::parse_target_version),
             project: Arc::new(crate::config::project::Project::default()),
             budget: crate::engine::TIME_BUDGET,
+            module: None,
+            index: None,
+            facts_as: None,
         }
     }
 

@@ -47,6 +47,18 @@ pub struct Finding<'t> {
     pub genexp: Option<Node<'t>>,
     /// The call returns a lazy iterator whose iteration blocks too (`os.walk`, `Path.glob`).
     pub lazy: bool,
+    /// How the call blocks, when that is not the call itself (a project function's chain).
+    pub detail: Option<String>,
+    /// Why the call must stay on the event loop's thread (no helper may take it either).
+    pub pinned: Option<String>,
+}
+
+/// What the finder needs to see into the project's own sync functions (UNB180).
+pub struct ProjectCalls<'a> {
+    pub scope: crate::index::summary::Scope<'a>,
+    pub index: &'a crate::index::ProjectIndex,
+    /// The catalog index of the rule its findings belong to.
+    pub rule: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -56,7 +68,12 @@ struct Context<'t> {
 }
 
 /// All findings of a module, in source order.
-pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> Vec<Finding<'t>> {
+pub fn find<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    root: Node<'t>,
+    project: Option<&ProjectCalls>,
+) -> Vec<Finding<'t>> {
     let src = resolver.src();
     let mut out = Vec::new();
     let mut stack: Vec<(Node<'t>, Context<'t>)> = vec![(
@@ -74,6 +91,9 @@ pub fn find<'t>(resolver: &Resolver<'t>, catalog: &Catalog, root: Node<'t>) -> V
                     if let Some(f) = match_call(resolver, catalog, node)
                         .or_else(|| match_higher_order(resolver, catalog, node))
                         .or_else(|| match_nested_def_call(resolver, catalog, node, function))
+                        .or_else(|| {
+                            project.and_then(|p| match_project_call(resolver, p, node, function))
+                        })
                     {
                         out.push(f.into_finding(function, ctx.genexp, node, src));
                     }
@@ -237,6 +257,8 @@ struct Match {
     call: String,
     matched: Matched,
     manual_reason: Option<String>,
+    detail: Option<String>,
+    pinned: Option<String>,
 }
 
 impl Match {
@@ -275,6 +297,8 @@ impl Match {
             manual_reason: self.manual_reason,
             genexp,
             lazy: self.lazy,
+            detail: self.detail,
+            pinned: self.pinned,
         }
     }
 }
@@ -335,6 +359,46 @@ fn match_nested_def_call<'t>(
         .filter(|n| n.kind() == "call")
         .find_map(|c| match_call(resolver, catalog, c))?;
     Some(blocking.run_whole())
+}
+
+/// The catalog call a call makes, if it blocks by the catalog's rules (directly, or through a
+/// blocking callable it runs at once): its qualified name. What the project index records for
+/// the body of a sync function.
+pub fn catalog_call<'t>(
+    resolver: &Resolver<'t>,
+    catalog: &Catalog,
+    call: Node<'t>,
+) -> Option<String> {
+    match_call(resolver, catalog, call)
+        .or_else(|| match_higher_order(resolver, catalog, call))
+        .map(|m| m.call)
+}
+
+/// A call of a sync function or method of the project that blocks, directly or through
+/// further sync calls (UNB180): offloaded whole, or `manual` when that is not safe.
+fn match_project_call<'t>(
+    resolver: &Resolver<'t>,
+    project: &ProjectCalls,
+    call: Node<'t>,
+    function: Node<'t>,
+) -> Option<Match> {
+    let key = project
+        .scope
+        .key_of(resolver, call.child_by_field_name("function")?, function)?;
+    let verdict = project.index.verdict(&key)?;
+    let returns = project.index.returns(&key);
+    Some(Match {
+        lazy: false,
+        rule: project.rule,
+        call: key,
+        matched: Matched::Call {
+            entry_fix: EntryFix::Thread,
+            returns,
+        },
+        manual_reason: verdict.manual.clone().or_else(|| verdict.pinned.clone()),
+        detail: Some(verdict.describe()),
+        pinned: verdict.pinned.clone(),
+    })
 }
 
 /// Builtins that call their `key=` at once (and `list.sort`).
@@ -463,6 +527,8 @@ fn blocking_callable<'t>(
                     call: qualified,
                     matched: Matched::Iteration,
                     manual_reason: None,
+                    detail: None,
+                    pinned: None,
                 }
                 .run_whole(),
             )
@@ -510,6 +576,8 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
                     returns: entry.returns.clone(),
                 },
                 manual_reason,
+                detail: None,
+                pinned: None,
             });
         }
         // A resolved module-level name that is not in the catalog is not a method call on a
@@ -549,6 +617,8 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
                     .reason
                     .clone()
                     .filter(|_| first.lazy || first.fix == EntryFix::Manual),
+                detail: None,
+                pinned: None,
             });
         }
     }
@@ -559,6 +629,10 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
     }
     let receiver = callee.child_by_field_name("object")?;
     let method = text(callee.child_by_field_name("attribute")?, resolver.src());
+    // Cheap test first: typing the receiver costs more.
+    if !catalog.knows_method(method) {
+        return None;
+    }
     let typed = resolver.type_of(receiver)?;
     let entry = catalog.method(&typed.name, method)?;
     if entry.buffer_ok && resolver.over_a_buffer(call) {
@@ -578,6 +652,8 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
             returns: entry.returns.clone(),
         },
         manual_reason,
+        detail: None,
+        pinned: None,
     })
 }
 
@@ -650,5 +726,7 @@ fn match_iteration<'t>(
         call: format!("{}.__iter__", typed.name),
         matched: Matched::Iteration,
         manual_reason: Some("iterating it blocks on every step".to_string()),
+        detail: None,
+        pinned: None,
     })
 }

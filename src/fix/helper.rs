@@ -213,6 +213,13 @@ pub fn extract_helpers<'t>(
         // Calls with a native fix stay native: they are not moved into a helper.
         let nodes = of(&|p| p.kind() != FixKind::Native);
         let lazy = of(&|p| p.finding.lazy);
+        let pinned: Vec<(Node<'t>, String)> = mine
+            .iter()
+            .filter_map(|&i| {
+                let f = &planned[i].finding;
+                f.pinned.clone().map(|why| (f.node, why))
+            })
+            .collect();
         let mut anchors = of(&|p| p.kind() == FixKind::Manual);
         let offloaded = of(&|p| p.kind() == FixKind::Thread);
         anchors.extend(blocking_runs(function, &offloaded));
@@ -223,6 +230,7 @@ pub fn extract_helpers<'t>(
             function,
             findings: &nodes,
             lazy: &lazy,
+            pinned: &pinned,
         };
         let mut spans: Vec<Span<'t>> = Vec::new();
         let mut refused: Vec<(Node<'t>, String)> = Vec::new();
@@ -373,6 +381,8 @@ struct Extractor<'r, 't> {
     findings: &'r [Node<'t>],
     /// The calls returning lazy iterators.
     lazy: &'r [Node<'t>],
+    /// Calls that must stay on the event loop's thread, with the reason.
+    pinned: &'r [(Node<'t>, String)],
 }
 
 impl<'t> Extractor<'_, 't> {
@@ -423,6 +433,9 @@ impl<'t> Extractor<'_, 't> {
     /// The region a `manual` finding needs: its statement, grown over the uses of a resource it
     /// binds, over neighbouring blocking statements, and out of enclosing statements it fills.
     fn region_for(&self, anchor: Node<'t>) -> Result<Span<'t>, String> {
+        if let Some((_, why)) = self.pinned.iter().find(|(n, _)| n.id() == anchor.id()) {
+            return Err(why.clone());
+        }
         let mut span = self
             .statement_span(anchor)
             .ok_or_else(|| "the call is not in a statement of the function body".to_string())?;
@@ -722,6 +735,9 @@ impl<'t> Extractor<'_, 't> {
         }
         if let Some(why) = self.loop_bound_call(span) {
             return Some(why);
+        }
+        if let Some((_, why)) = self.pinned.iter().find(|(n, _)| span.contains(*n)) {
+            return Some(why.clone());
         }
         // A thread-bound value (a sqlite3 connection) must be made inside the region.
         let mut bound_inside: HashSet<String> = HashSet::new();
@@ -1462,7 +1478,12 @@ fn unsettled_reads_in<'t>(
             // Headers first (their targets bind for what follows), then each block with what
             // is settled by then.
             let mut inner = settled.clone();
-            for child in named_children(node) {
+            let mut children = named_children(node);
+            // `for x in f(x):` reads the iterable before the target is bound.
+            if kind == "for_statement" {
+                children.sort_by_key(|c| !is_field(node, "right", *c));
+            }
+            for child in children {
                 match child.kind() {
                     "block" => {
                         let mut out_block = Vec::new();

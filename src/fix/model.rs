@@ -93,6 +93,7 @@ impl Planned<'_> {
     pub fn add_to_reason(&mut self, marker: &str, more: &str) {
         if let Resolution::Manual { reason } = &mut self.resolution
             && !reason.contains(marker)
+            && !reason.contains(more)
         {
             reason.push_str(marker);
             reason.push_str(more);

@@ -11,6 +11,7 @@ program (applications pre-import such modules at start-up for the same reason).
 """
 
 import importlib
+import os
 import runpy
 import sys
 
@@ -24,5 +25,7 @@ for module in ("httpx", "httpcore", "anyio", "trio", "aiofiles"):
 
 program = sys.argv[1]
 sys.argv = sys.argv[1:]
+# As `python PROGRAM` would: the program's folder comes first on the import path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
 with blockbuster_ctx():
     runpy.run_path(program, run_name="__main__")

@@ -1,0 +1,4 @@
+"""The package re-exports its loader."""
+from .config import load_config
+
+__all__ = ["load_config"]
