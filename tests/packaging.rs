@@ -1,6 +1,7 @@
 //! Packaging (README "Install"): `pip install <checkout>` into a fresh virtualenv under
 //! `target/` builds the wheel through `pyproject.toml` (maturin, `bindings = "bin"`) with the
-//! Rust toolchain that runs the tests, and gives a working `unblock` command.
+//! Rust toolchain that runs the tests, and gives a working `unblock` command; so does `pip
+//! install` of the sdist that `maturin sdist` makes of the checkout.
 //!
 //! The release build goes to `target/pip-build` (kept between runs, so only the first run
 //! compiles everything). The test is skipped, saying why, only when `python3 -m pip` is
@@ -72,6 +73,7 @@ fn pip_install(python: &Path, what: &Path) -> Output {
         "install",
         "--disable-pip-version-check",
         "--no-input",
+        "--no-cache-dir",
     ])
     .arg(what)
     .env("CARGO_TARGET_DIR", root().join("target/pip-build"));
@@ -84,8 +86,75 @@ fn pip_install(python: &Path, what: &Path) -> Output {
     cmd.output().expect("pip runs")
 }
 
+/// `maturin sdist` of the checkout (maturin installed from the index into `venv`), into `out`.
+fn make_sdist(python: &Path, out: &Path) -> PathBuf {
+    let installed = pip_install(python, Path::new("maturin>=1.5,<2"));
+    assert!(
+        installed.status.success(),
+        "pip install maturin failed:\n{}",
+        text(&installed.stderr)
+    );
+    let made =
+        Command::new(python.with_file_name(format!("maturin{}", std::env::consts::EXE_SUFFIX)))
+            .args(["sdist", "--out"])
+            .arg(out)
+            .current_dir(root())
+            .output()
+            .expect("maturin runs");
+    assert!(
+        made.status.success(),
+        "maturin sdist failed:\n{}",
+        text(&made.stderr)
+    );
+    std::fs::read_dir(out)
+        .expect("sdist folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .expect("an sdist")
+}
+
+/// The installed command prints its version, finds a blocking call and fixes it.
+fn assert_installed_unblock_works(python: &Path) {
+    let unblock = python.with_file_name(format!("unblock{}", std::env::consts::EXE_SUFFIX));
+    assert!(unblock.is_file(), "pip installed no `unblock` command");
+    let version = Command::new(&unblock)
+        .arg("--version")
+        .output()
+        .expect("unblock runs");
+    assert!(version.status.success());
+    assert_eq!(
+        text(&version.stdout).trim(),
+        format!("unblock {}", env!("CARGO_PKG_VERSION"))
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.py");
+    std::fs::write(&file, BLOCKING).expect("write");
+    let check = Command::new(&unblock)
+        .args(["check", "--isolated", "app.py"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unblock runs");
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    assert!(
+        text(&check.stdout).contains("app.py:5:5: UNB100 [blocking-sleep]"),
+        "{}",
+        text(&check.stdout)
+    );
+    let fix = Command::new(&unblock)
+        .args(["fix", "--isolated", "app.py"])
+        .current_dir(dir.path())
+        .output()
+        .expect("unblock runs");
+    assert_eq!(fix.status.code(), Some(0), "{}", text(&fix.stderr));
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
+}
+
+/// The checkout, then its sdist (which must carry everything the build needs), each into a
+/// fresh virtualenv; one after the other, as they share the build folder.
 #[test]
-fn pip_install_of_the_checkout_gives_a_working_unblock() {
+fn pip_install_of_the_checkout_and_of_its_sdist_give_a_working_unblock() {
     let has_pip = Command::new("python3")
         .args(["-m", "pip", "--version"])
         .output()
@@ -112,41 +181,22 @@ fn pip_install_of_the_checkout_gives_a_working_unblock() {
         "pip install of the checkout took {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    assert_installed_unblock_works(&python);
 
-    let unblock = python.with_file_name(format!("unblock{}", std::env::consts::EXE_SUFFIX));
-    assert!(unblock.is_file(), "pip installed no `unblock` command");
-    let version = Command::new(&unblock)
-        .arg("--version")
-        .output()
-        .expect("unblock runs");
-    assert!(version.status.success());
-    assert_eq!(
-        text(&version.stdout).trim(),
-        format!("unblock {}", env!("CARGO_PKG_VERSION"))
-    );
-
-    // The installed command does the job: finds the blocking call, then fixes it.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("app.py");
-    std::fs::write(&file, BLOCKING).expect("write");
-    let check = Command::new(&unblock)
-        .args(["check", "--isolated", "app.py"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("unblock runs");
-    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    let started = std::time::Instant::now();
+    let python = make_venv(&root().join("target/pip-venv-sdist"));
+    let dist = tempfile::tempdir().expect("tempdir");
+    let sdist = make_sdist(&python, dist.path());
+    let out = pip_install(&python, &sdist);
     assert!(
-        text(&check.stdout).contains("app.py:5:5: UNB100 [blocking-sleep]"),
-        "{}",
-        text(&check.stdout)
+        out.status.success(),
+        "pip install of the sdist failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
     );
-    let fix = Command::new(&unblock)
-        .args(["fix", "--isolated", "app.py"])
-        .current_dir(dir.path())
-        .output()
-        .expect("unblock runs");
-    assert_eq!(fix.status.code(), Some(0), "{}", text(&fix.stderr));
-    let fixed = std::fs::read_to_string(&file).expect("read");
-    assert!(fixed.contains("await asyncio.sleep(1)"), "{fixed}");
+    eprintln!(
+        "maturin sdist and pip install of it took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_installed_unblock_works(&python);
 }
