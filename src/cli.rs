@@ -278,11 +278,11 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Check(args) if args.diff => diff(&args.common, catalog),
-        Command::Check(args) if args.fix => fix(&args.common, catalog),
+        Command::Check(args) if args.fix => fix(&args.common, catalog, Some(args.output_format)),
         Command::Check(args) if args.add_noqa => add_noqa(&args.common, catalog),
         Command::Check(args) => check(&args, catalog),
         Command::Diff(args) => diff(&args, catalog),
-        Command::Fix(args) => fix(&args, catalog),
+        Command::Fix(args) => fix(&args, catalog, None),
     }
 }
 
@@ -435,9 +435,11 @@ fn add_noqa_to_file(path: &Path, spots: &[Spot]) -> Result<usize, String> {
     Ok(added)
 }
 
-fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+/// `fix`, and `check --fix` (whose `--output-format` prints the findings that remain).
+fn fix(args: &CommonArgs, catalog: Catalog, format: Option<OutputFormat>) -> Result<u8> {
     let stdin = is_stdin(args)?;
-    let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix, None)?;
+    let machine = format.filter(|f| *f != OutputFormat::Text && stdin.is_none());
+    let mut results = collect(args, stdin.as_deref(), catalog.clone(), Mode::Fix, None)?;
     if let Some(original) = &stdin {
         if let Some(Ok(outcome)) = results.first().map(|r| &r.outcome) {
             let bytes = outcome
@@ -475,7 +477,7 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
     for r in &results {
         let Ok(outcome) = &r.outcome else { continue };
         remaining += outcome.remaining.len();
-        if stdin.is_none() {
+        if stdin.is_none() && machine.is_none() {
             for f in &outcome.remaining {
                 out.push_str(&finding_line(&r.display, f, &style));
                 out.push('\n');
@@ -490,8 +492,24 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
             ));
         }
     }
+    let closing = fix_summary(&results, false);
+    if let Some(format) = machine {
+        // The findings that remain, as `check` prints findings in that format.
+        for r in &mut results {
+            if let Ok(outcome) = &mut r.outcome {
+                outcome.findings = std::mem::take(&mut outcome.remaining);
+            }
+        }
+        out = match format {
+            OutputFormat::Json => check_json(&results),
+            OutputFormat::Sarif => check_sarif(&results, &catalog),
+            OutputFormat::Github | OutputFormat::Text => {
+                check_github(&results) + &github_errors(&results)
+            }
+        };
+    }
     output::write(out.as_bytes())?;
-    if let Some(line) = fix_summary(&results, false)
+    if let Some(line) = closing
         && !args.quiet
     {
         err.push_str(&line);

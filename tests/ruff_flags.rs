@@ -203,6 +203,19 @@ fn check_fix_and_check_diff_are_fix_and_diff() {
     assert_eq!(read(by_check.path(), "a.py"), read(by_diff.path(), "a.py"));
     assert!(read(by_check.path(), "a.py").contains("await asyncio.sleep(1)"));
 
+    // `--output-format` prints the findings that remain, in that format.
+    let json = tree(&files);
+    let out = run(json.path(), &["check", "--fix", "--output-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r["fix"] == "manual" && r["path"] == "b.py")
+    );
+    assert!(read(json.path(), "a.py").contains("await asyncio.sleep(1)"));
+
     // From standard input too.
     let out = unblock(by_check.path())
         .args(["check", "--fix", "-"])
