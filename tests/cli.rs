@@ -982,7 +982,8 @@ fn extra_blocking_calls_match_relative_imports() {
     let out = run(dir.path(), &["check"]);
     let text = stdout(&out);
     assert_eq!(
-        text.matches("UNB190 [blocking-user] `mylib.client.fetch`").count(),
+        text.matches("UNB190 [blocking-user] `mylib.client.fetch`")
+            .count(),
         2,
         "{text}"
     );
