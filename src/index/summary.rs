@@ -433,7 +433,8 @@ fn function_facts<'t>(
 }
 
 /// Why calling `callee` needs the event loop's thread: anything of `asyncio`, `trio` or
-/// `anyio`, a loop method, or Home Assistant's `async_*` sync callbacks.
+/// `anyio`, a loop method, Home Assistant's `async_*` sync callbacks, or the exception being
+/// handled (`traceback.print_exc()`, `logger.exception(...)`: thread-local state).
 fn loop_use<'t>(resolver: &Resolver<'t>, callee: Node<'t>, function: &str) -> Option<String> {
     let callee = unparenthesize(callee);
     let src = resolver.src();
@@ -445,6 +446,16 @@ fn loop_use<'t>(resolver: &Resolver<'t>, callee: Node<'t>, function: &str) -> Op
         _ => return None,
     };
     let qualified = resolver.qualified_name(callee);
+    let reads_exception = attribute == "exception"
+        || qualified
+            .as_deref()
+            .is_some_and(|q| crate::fix::helper::HANDLED_EXCEPTION_CALLS.contains(&q));
+    if reads_exception {
+        return Some(format!(
+            "`{function}` calls `{}`, which reads the exception being handled: a worker thread has none",
+            text(callee, src)
+        ));
+    }
     let runtime = qualified.as_deref().is_some_and(|q| {
         crate::runtime::Runtime::ALL
             .iter()
