@@ -175,23 +175,7 @@ impl<'a> Resolver<'a> {
                         );
                     }
                     // Imports are statements: only statement containers can hold one.
-                    "module"
-                    | "block"
-                    | "if_statement"
-                    | "elif_clause"
-                    | "else_clause"
-                    | "try_statement"
-                    | "except_clause"
-                    | "except_group_clause"
-                    | "finally_clause"
-                    | "with_statement"
-                    | "for_statement"
-                    | "while_statement"
-                    | "function_definition"
-                    | "class_definition"
-                    | "decorated_definition"
-                    | "match_statement"
-                    | "case_clause" => {
+                    kind if crate::parse::syntax::holds_statements(kind) => {
                         stack.extend(named_children(node));
                     }
                     _ => {}

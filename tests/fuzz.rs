@@ -255,16 +255,34 @@ fn real_code_seeds(dir: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The options of a module `fuzz` that gathers its facts for the project index.
 fn options() -> FileOptions {
     let catalog = Catalog::builtin().expect("catalog");
-    Config::new(PathBuf::from("."), None, Options::default(), &catalog)
+    let mut options = Config::new(PathBuf::from("."), None, Options::default(), &catalog)
         .expect("config")
-        .file_options(Path::new("fuzz.py"))
+        .file_options(Path::new("fuzz.py"));
+    options.module = Some(unblock::index::modules::ModuleName {
+        name: "fuzz".to_string(),
+        package: false,
+    });
+    options.facts_as = Some("fuzz.py".to_string());
+    options
 }
 
-/// What is wrong with the engine's handling of `input`, if anything.
+/// What is wrong with the engine's handling of `input`, if anything. The input is its own
+/// project: its facts make the index its calls of its own blocking functions are checked with.
 fn failure(input: &[u8], options: &FileOptions, limit: Duration) -> Option<String> {
     let started = Instant::now();
+    let facts = match catch_unwind(AssertUnwindSafe(|| process(input, options, Mode::Check))) {
+        Err(_) => return Some("panic while gathering facts".to_string()),
+        Ok(r) => r.ok().and_then(|o| o.facts),
+    };
+    let indexed = FileOptions {
+        index: facts.map(|f| std::sync::Arc::new(unblock::index::ProjectIndex::build(vec![f]))),
+        facts_as: None,
+        ..options.clone()
+    };
+    let options = &indexed;
     let run = |bytes: &[u8], mode: Mode| {
         catch_unwind(AssertUnwindSafe(|| process(bytes, options, mode)))
             .map_err(|_| format!("panic in {mode:?}"))

@@ -92,7 +92,7 @@ fn sync_calls() {
 fn one_file_sees_the_modules_it_imports() {
     let checked = run(&project("sync_calls"), &["check", "app/handlers.py"]);
     assert!(
-        checked.contains("`app.util.fetch` blocks the event loop in async function `fetch_all`: fetch → requests.get (app/util.py:9)"),
+        checked.contains("`app.util.fetch` blocks the event loop in async function `fetch_all`: fetch → requests.get (app/util.py:10)"),
         "{checked}"
     );
     assert!(checked.contains("ping → pong → time.sleep"), "{checked}");

@@ -50,7 +50,7 @@ const LOOP_AFFINE_METHODS: &[&str] = &[
 
 /// Calls that read the exception being handled: it belongs to the thread handling it, so in a
 /// worker thread they would see none (`logger.exception(...)` too, by its method name).
-const HANDLED_EXCEPTION_CALLS: &[&str] = &[
+pub(crate) const HANDLED_EXCEPTION_CALLS: &[&str] = &[
     "traceback.print_exc",
     "traceback.format_exc",
     "sys.exc_info",

@@ -433,7 +433,8 @@ fn function_facts<'t>(
 }
 
 /// Why calling `callee` needs the event loop's thread: anything of `asyncio`, `trio` or
-/// `anyio`, a loop method, or Home Assistant's `async_*` sync callbacks.
+/// `anyio`, a loop method, Home Assistant's `async_*` sync callbacks, or the exception being
+/// handled (`traceback.print_exc()`, `logger.exception(...)`: thread-local state).
 fn loop_use<'t>(resolver: &Resolver<'t>, callee: Node<'t>, function: &str) -> Option<String> {
     let callee = unparenthesize(callee);
     let src = resolver.src();
@@ -445,6 +446,16 @@ fn loop_use<'t>(resolver: &Resolver<'t>, callee: Node<'t>, function: &str) -> Op
         _ => return None,
     };
     let qualified = resolver.qualified_name(callee);
+    let reads_exception = attribute == "exception"
+        || qualified
+            .as_deref()
+            .is_some_and(|q| crate::fix::helper::HANDLED_EXCEPTION_CALLS.contains(&q));
+    if reads_exception {
+        return Some(format!(
+            "`{function}` calls `{}`, which reads the exception being handled: a worker thread has none",
+            text(callee, src)
+        ));
+    }
     let runtime = qualified.as_deref().is_some_and(|q| {
         crate::runtime::Runtime::ALL
             .iter()
@@ -530,23 +541,7 @@ fn async_calls<'t>(resolver: &Resolver<'t>, scope: &Scope, root: Node<'t>) -> Ve
                 // Coroutines defined inside it (`descendants` stops at nested scopes).
                 stack.extend(named_children(node));
             }
-            "module"
-            | "block"
-            | "if_statement"
-            | "elif_clause"
-            | "else_clause"
-            | "try_statement"
-            | "except_clause"
-            | "except_group_clause"
-            | "finally_clause"
-            | "with_statement"
-            | "for_statement"
-            | "while_statement"
-            | "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "match_statement"
-            | "case_clause" => {
+            kind if crate::parse::syntax::holds_statements(kind) => {
                 stack.extend(named_children(node));
             }
             _ => {}

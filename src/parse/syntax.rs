@@ -467,6 +467,31 @@ pub fn in_generator_scope(node: Node) -> bool {
 }
 
 /// Every node below `node`, nested function, lambda and class bodies excluded.
+/// Whether a node of this kind can hold statements (a search for statements, such as imports
+/// or function definitions, need not enter anything else).
+pub fn holds_statements(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module"
+            | "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "for_statement"
+            | "while_statement"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "match_statement"
+            | "case_clause"
+    )
+}
+
 pub fn descendants(node: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![node];

@@ -51,3 +51,10 @@ async def note(path, text):
     log.write(text)
     log.close()
     await asyncio.sleep(0)
+
+
+async def guarded(path):
+    try:
+        await asyncio.sleep(0)
+    except Exception:
+        util.report_failure(path)

@@ -1,6 +1,7 @@
 """Helpers: a blocking fetch, a blocking generator, loop-bound and decorated functions."""
 import asyncio
 import functools
+import traceback
 
 import requests
 
@@ -32,3 +33,10 @@ def retried(fn):
 @retried
 def wrapped(path):
     return open(path).read()
+
+
+def report_failure(path):
+    # Reads the exception being handled: a worker thread has none.
+    traceback.print_exc()
+    with open(path, "a") as log:
+        log.write("failed\n")
