@@ -2,13 +2,12 @@
 //! `check`, `diff`, `fix`, `rules` and `explain` over many files in parallel.
 
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
@@ -18,13 +17,17 @@ use crate::engine::{Mode, Outcome, process};
 use crate::fix::Strategy;
 use crate::index::ProjectIndex;
 use crate::index::modules::Modules;
-use crate::read::read_regular;
+use crate::noqa::Spot;
+use crate::read::{decode, encode, read_regular};
+use crate::report::color::{self, ColorChoice};
 use crate::report::diff::unified;
 use crate::report::output;
+use crate::report::progress::Progress;
 use crate::report::rules;
 use crate::report::{
     FileResult, Style, check_github, check_json, check_sarif, check_text, display_path, errors,
-    finding_line, packages_line, plural, summary,
+    finding_line, fix_summary, github_errors, packages_line, plural, statistics_json,
+    statistics_text, summary,
 };
 use crate::write::write_atomic;
 
@@ -57,6 +60,11 @@ enum Command {
         /// A rule id (`blocking-sleep`), code (`UNB100`) or alias (`ASYNC251`).
         rule: String,
     },
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,27 +83,49 @@ enum OutputFormat {
     Github,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Args, Debug)]
 struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Text,
+        env = "UNBLOCK_OUTPUT_FORMAT",
+        help_heading = "Output"
+    )]
     output_format: OutputFormat,
+    /// Write the findings (or statistics) to this file instead of standard output.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "UNBLOCK_OUTPUT_FILE",
+        help_heading = "Output"
+    )]
+    output_file: Option<PathBuf>,
+    /// Print how many findings each rule has, by fix kind, instead of the findings.
+    #[arg(long, help_heading = "Output", conflicts_with = "add_noqa")]
+    statistics: bool,
+    /// Add `# noqa: UNBxxx` comments to the lines of the findings, so that they are
+    /// suppressed from now on (existing comments are kept; codes are merged into an existing
+    /// `# noqa:`).
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["fix", "diff"])]
+    add_noqa: bool,
+    /// The same as `unblock fix`: apply the fixes in place.
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["statistics", "output_file"])]
+    fix: bool,
+    /// The same as `unblock diff`: print the diff of every fix (wins over `--fix`, as in ruff).
+    #[arg(long, help_heading = "Fixes", conflicts_with_all = ["statistics", "output_file"])]
+    diff: bool,
 }
 
 #[derive(Args, Debug)]
 struct CommonArgs {
     /// Files or folders to process (`-` reads source from standard input) [default: .]
     paths: Vec<PathBuf>,
-    /// The file name used for standard input in messages and configuration look-up.
+    /// The file name of the source read from standard input, for messages and the
+    /// configuration look-up; given without a path, standard input is read (as with `-`).
     #[arg(long, value_name = "NAME", help_heading = "Input")]
     stdin_filename: Option<PathBuf>,
 
@@ -107,6 +137,14 @@ struct CommonArgs {
         help_heading = "Rule selection"
     )]
     select: Option<Vec<String>>,
+    /// Rules to enable on top of `select` (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    extend_select: Option<Vec<String>>,
     /// Rules to disable: ids, codes, code prefixes or ASYNC aliases (comma-separated).
     #[arg(
         long,
@@ -115,6 +153,14 @@ struct CommonArgs {
         help_heading = "Rule selection"
     )]
     ignore: Option<Vec<String>>,
+    /// Rules to disable on top of `ignore` (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    extend_ignore: Option<Vec<String>>,
 
     /// `auto`: the best proven fix; `thread`: only thread offloading and the runtime's sleep.
     #[arg(long, value_enum, help_heading = "Fixes")]
@@ -138,9 +184,30 @@ struct CommonArgs {
     #[arg(long, value_name = "VERSION", help_heading = "Fixes")]
     target_version: Option<String>,
 
-    /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the configuration).
+    /// Glob of paths to skip while walking folders (repeatable; replaces `exclude` from the
+    /// configuration, and so the built-in skipped folders).
     #[arg(long, value_name = "GLOB", help_heading = "File selection")]
     exclude: Vec<String>,
+    /// Glob of paths to skip on top of `exclude` (repeatable; added to `extend-exclude` from
+    /// the configuration).
+    #[arg(long, value_name = "GLOB", help_heading = "File selection")]
+    extend_exclude: Vec<String>,
+    /// Apply `exclude`/`extend-exclude` to the paths named on the command line and to
+    /// `--stdin-filename` too (for pre-commit and editors, which name every file).
+    #[arg(
+        long,
+        help_heading = "File selection",
+        overrides_with = "no_force_exclude"
+    )]
+    force_exclude: bool,
+    /// Process every path named on the command line (the default), even with
+    /// `force-exclude = true` in the configuration.
+    #[arg(
+        long,
+        help_heading = "File selection",
+        overrides_with = "force_exclude"
+    )]
+    no_force_exclude: bool,
     /// Do not honour `.gitignore`, `.ignore` and git's exclude files.
     #[arg(long, help_heading = "File selection")]
     no_ignore: bool,
@@ -160,12 +227,16 @@ struct CommonArgs {
     /// Worker threads [default: the number of CPUs].
     #[arg(short = 'j', long = "threads", value_name = "N", help_heading = "Run")]
     threads: Option<usize>,
-    /// Colour in the output.
+    /// Colour in the output (`auto`: off with `NO_COLOR`, on with `FORCE_COLOR` or
+    /// `CLICOLOR_FORCE`, else when standard output is a colour terminal).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Run")]
     color: ColorChoice,
     /// Print findings and diffs only: no summaries, no progress bar.
     #[arg(short, long, help_heading = "Run")]
     quiet: bool,
+    /// Exit with 0 even when there are findings (or changes); errors still exit with 2.
+    #[arg(long, help_heading = "Run")]
+    exit_zero: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -200,68 +271,175 @@ fn run(cli: Cli) -> Result<u8> {
             }
             None => bail!("unknown rule `{rule}` (see `unblock rules`)"),
         },
-        Command::Check(args) => {
-            let stdin = is_stdin(&args.common.paths)?;
-            let style = Style {
-                color: use_color(args.common.color),
-            };
-            // Findings are printed file by file as the run goes; JSON and SARIF are one
-            // document, printed at the end.
-            let text = |r: &FileResult| check_text(std::slice::from_ref(r), &style).into_bytes();
-            let github = |r: &FileResult| check_github(std::slice::from_ref(r)).into_bytes();
-            let stream: Option<PerFile> = match args.output_format {
-                OutputFormat::Text => Some(&text),
-                OutputFormat::Github => Some(&github),
-                OutputFormat::Json | OutputFormat::Sarif => None,
-            };
-            let results = collect(
-                &args.common,
-                stdin.as_deref(),
-                catalog.clone(),
-                Mode::Check,
-                stream,
-            )?;
-            match args.output_format {
-                OutputFormat::Text if !args.common.quiet => {
-                    output::write(format!("{}\n", summary(&results)).as_bytes())?;
-                }
-                OutputFormat::Json => output::write(check_json(&results).as_bytes())?,
-                OutputFormat::Sarif => output::write(check_sarif(&results, &catalog).as_bytes())?,
-                OutputFormat::Text | OutputFormat::Github => {}
-            }
-            report_errors(&results);
-            let found = results
-                .iter()
-                .any(|r| r.outcome.as_ref().is_ok_and(|o| !o.findings.is_empty()));
-            Ok(exit_code(&results, found))
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "unblock", &mut script);
+            output::write(&script)?;
+            Ok(0)
         }
-        Command::Diff(args) => {
-            let stdin = is_stdin(&args.paths)?;
-            let diff = |r: &FileResult| match &r.outcome {
-                Ok(Outcome {
-                    fixed: Some(fixed), ..
-                }) => unified(&r.display, fixed),
-                _ => Vec::new(),
-            };
-            let results = collect(&args, stdin.as_deref(), catalog, Mode::Fix, Some(&diff))?;
-            let changed = results
-                .iter()
-                .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
-            if let Some(line) = packages_line(&results)
-                && !args.quiet
-            {
-                eprintln!("{line}");
-            }
-            report_errors(&results);
-            Ok(exit_code(&results, changed))
-        }
-        Command::Fix(args) => fix(&args, catalog),
+        Command::Check(args) if args.diff => diff(&args.common, catalog),
+        Command::Check(args) if args.fix => fix(&args.common, catalog, Some(args.output_format)),
+        Command::Check(args) if args.add_noqa => add_noqa(&args.common, catalog),
+        Command::Check(args) => check(&args, catalog),
+        Command::Diff(args) => diff(&args, catalog),
+        Command::Fix(args) => fix(&args, catalog, None),
     }
 }
 
-fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
-    let stdin = is_stdin(&args.paths)?;
-    let mut results = collect(args, stdin.as_deref(), catalog, Mode::Fix, None)?;
+fn check(args: &CheckArgs, catalog: Catalog) -> Result<u8> {
+    let stdin = is_stdin(&args.common)?;
+    let color = match (args.common.color, &args.output_file) {
+        (ColorChoice::Auto, Some(_)) => false,
+        (choice, _) => use_color(choice),
+    };
+    let style = Style { color };
+    // Findings are printed file by file as the run goes; JSON and SARIF are one document,
+    // printed at the end, and so is everything that goes to a file or into statistics.
+    let text = |r: &FileResult| check_text(std::slice::from_ref(r), &style).into_bytes();
+    let github = |r: &FileResult| check_github(std::slice::from_ref(r)).into_bytes();
+    let streamed = args.output_file.is_none() && !args.statistics;
+    let stream: Option<PerFile> = match args.output_format {
+        OutputFormat::Text if streamed => Some(&text),
+        OutputFormat::Github if streamed => Some(&github),
+        _ => None,
+    };
+    let results = collect(
+        &args.common,
+        stdin.as_deref(),
+        catalog.clone(),
+        Mode::Check,
+        stream,
+    )?;
+    // `--statistics` prints a table (JSON rows with `--output-format json`) instead of the
+    // findings; the text summary follows the findings or the table.
+    let (mut doc, summarized) = match (args.statistics, args.output_format) {
+        (true, OutputFormat::Json) => (statistics_json(&results), false),
+        (true, _) => (statistics_text(&results), true),
+        (false, OutputFormat::Json) => (check_json(&results), false),
+        (false, OutputFormat::Sarif) => (check_sarif(&results, &catalog), false),
+        (false, OutputFormat::Github) if !streamed => {
+            (check_github(&results) + &github_errors(&results), false)
+        }
+        (false, OutputFormat::Text) if !streamed => (check_text(&results, &style), true),
+        // The findings were streamed; the files that failed close the output.
+        (false, OutputFormat::Github) => (github_errors(&results), false),
+        (false, OutputFormat::Text) => (String::new(), true),
+    };
+    let summary = summary(&results);
+    if summarized && !args.common.quiet && !summary.is_empty() {
+        doc.push_str(&summary);
+        doc.push('\n');
+    }
+    match &args.output_file {
+        Some(file) => write_output_file(file, doc.as_bytes())?,
+        None => output::write(doc.as_bytes())?,
+    }
+    report_errors(&results);
+    let found = results
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|o| !o.findings.is_empty()));
+    Ok(exit_code(&results, found, args.common.exit_zero))
+}
+
+/// `--output-file`: the file and the folders it needs are created; an existing file is
+/// replaced.
+fn write_output_file(file: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder of {}", file.display()))?;
+    }
+    std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))
+}
+
+fn diff(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+    let stdin = is_stdin(args)?;
+    let colored = use_color(args.color);
+    let diff = |r: &FileResult| match &r.outcome {
+        Ok(Outcome {
+            fixed: Some(fixed), ..
+        }) if colored => color::diff(&unified(&r.display, fixed)),
+        Ok(Outcome {
+            fixed: Some(fixed), ..
+        }) => unified(&r.display, fixed),
+        _ => Vec::new(),
+    };
+    let results = collect(args, stdin.as_deref(), catalog, Mode::Fix, Some(&diff))?;
+    let changed = results
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|o| o.fixed.is_some()));
+    if !args.quiet {
+        // On standard error: the diff on standard output stays a patch.
+        if let Some(line) = fix_summary(&results, true) {
+            eprintln!("{line}");
+        }
+        if let Some(line) = packages_line(&results) {
+            eprintln!("{line}");
+        }
+    }
+    report_errors(&results);
+    Ok(exit_code(&results, changed, args.exit_zero))
+}
+
+/// `check --add-noqa`: a `# noqa` comment for every finding, written in place.
+fn add_noqa(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
+    if is_stdin(args)?.is_some() {
+        bail!("`--add-noqa` edits files in place: it cannot read standard input");
+    }
+    let mut results = collect(args, None, catalog, Mode::Check, None)?;
+    let added: usize = results
+        .par_iter_mut()
+        .map(|r| {
+            let (Ok(outcome), Some(path)) = (&r.outcome, &r.path) else {
+                return 0;
+            };
+            if outcome.findings.is_empty() {
+                return 0;
+            }
+            let spots: Vec<Spot> = outcome
+                .findings
+                .iter()
+                .map(|f| Spot {
+                    line: f.line,
+                    column: f.column,
+                    code: f.code.clone(),
+                })
+                .collect();
+            match add_noqa_to_file(path, &spots) {
+                Ok(n) => n,
+                Err(e) => {
+                    r.outcome = Err(e);
+                    0
+                }
+            }
+        })
+        .sum();
+    if !args.quiet {
+        eprintln!(
+            "Added {added} noqa {}.",
+            plural(added, "directive", "directives")
+        );
+    }
+    report_errors(&results);
+    Ok(exit_code(&results, false, args.exit_zero))
+}
+
+/// Adds the directives to one file (written atomically); how many lines got one.
+fn add_noqa_to_file(path: &Path, spots: &[Spot]) -> Result<usize, String> {
+    let bytes = read_regular(path)?;
+    let source = decode(&bytes).map_err(|e| e.to_string())?;
+    let (text, added) = crate::noqa::add_noqa(&source.text, spots)
+        .ok_or_else(|| "cannot parse the file to add noqa comments".to_string())?;
+    if added > 0 {
+        write_atomic(path, &bytes, &encode(&source, &text)).map_err(|e| e.to_string())?;
+    }
+    Ok(added)
+}
+
+/// `fix`, and `check --fix` (whose `--output-format` prints the findings that remain).
+fn fix(args: &CommonArgs, catalog: Catalog, format: Option<OutputFormat>) -> Result<u8> {
+    let stdin = is_stdin(args)?;
+    let machine = format.filter(|f| *f != OutputFormat::Text && stdin.is_none());
+    let mut results = collect(args, stdin.as_deref(), catalog.clone(), Mode::Fix, None)?;
     if let Some(original) = &stdin {
         if let Some(Ok(outcome)) = results.first().map(|r| &r.outcome) {
             let bytes = outcome
@@ -294,22 +472,18 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         color: use_color(args.color),
     };
     let mut remaining = 0;
-    let mut fixed_total = 0;
-    let mut files = 0;
     let mut out = String::new();
     let mut err = String::new();
     for r in &results {
         let Ok(outcome) = &r.outcome else { continue };
         remaining += outcome.remaining.len();
-        if stdin.is_none() {
+        if stdin.is_none() && machine.is_none() {
             for f in &outcome.remaining {
                 out.push_str(&finding_line(&r.display, f, &style));
                 out.push('\n');
             }
         }
         if let Some(fixed) = &outcome.fixed {
-            files += 1;
-            fixed_total += fixed.fixed;
             err.push_str(&format!(
                 "Fixed {} blocking {} in {}\n",
                 fixed.fixed,
@@ -318,15 +492,28 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
             ));
         }
     }
+    let closing = fix_summary(&results, false);
+    if let Some(format) = machine {
+        // The findings that remain, as `check` prints findings in that format.
+        for r in &mut results {
+            if let Ok(outcome) = &mut r.outcome {
+                outcome.findings = std::mem::take(&mut outcome.remaining);
+            }
+        }
+        out = match format {
+            OutputFormat::Json => check_json(&results),
+            OutputFormat::Sarif => check_sarif(&results, &catalog),
+            OutputFormat::Github | OutputFormat::Text => {
+                check_github(&results) + &github_errors(&results)
+            }
+        };
+    }
     output::write(out.as_bytes())?;
-    if !args.quiet {
-        err.push_str(&format!(
-            "Fixed {fixed_total} blocking {} in {files} {}; {remaining} manual {} {}.\n",
-            plural(fixed_total, "call", "calls"),
-            plural(files, "file", "files"),
-            plural(remaining, "finding", "findings"),
-            plural(remaining, "remains", "remain"),
-        ));
+    if let Some(line) = closing
+        && !args.quiet
+    {
+        err.push_str(&line);
+        err.push('\n');
         if let Some(line) = packages_line(&results) {
             err.push_str(&line);
             err.push('\n');
@@ -334,14 +521,15 @@ fn fix(args: &CommonArgs, catalog: Catalog) -> Result<u8> {
         eprint!("{err}");
     }
     report_errors(&results);
-    Ok(exit_code(&results, remaining > 0))
+    Ok(exit_code(&results, remaining > 0, args.exit_zero))
 }
 
-fn exit_code(results: &[FileResult], positive: bool) -> u8 {
+/// 2 when a file failed; else 1 for findings or changes (`positive`), unless `--exit-zero`.
+fn exit_code(results: &[FileResult], positive: bool, exit_zero: bool) -> u8 {
     if results.iter().any(|r| r.outcome.is_err()) {
         2
     } else {
-        u8::from(positive)
+        u8::from(positive && !exit_zero)
     }
 }
 
@@ -351,19 +539,30 @@ fn report_errors(results: &[FileResult]) {
     }
 }
 
+/// Whether standard output is coloured; coloured text is written through anstream.
 fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    }
+    let on = color::stdout_colored(choice);
+    output::set_colored(on);
+    on
 }
 
-/// `Some(bytes)` when the only path is `-` (the source read from standard input).
-fn is_stdin(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
-    if !paths.iter().any(|p| p.as_os_str() == "-") {
+/// `Some(bytes)` when the source is read from standard input: the only path is `-`, or
+/// `--stdin-filename` is given with no path (as in ruff).
+fn is_stdin(args: &CommonArgs) -> Result<Option<Vec<u8>>> {
+    let paths = &args.paths;
+    let dash = paths.iter().any(|p| p.as_os_str() == "-");
+    let named_only = paths.is_empty() && args.stdin_filename.is_some();
+    if !dash && !named_only {
+        if args.stdin_filename.is_some() {
+            bail!(
+                "`--stdin-filename` names standard input: give no path (or `-`) with it, not {}",
+                paths
+                    .iter()
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         return Ok(None);
     }
     if paths.len() > 1 {
@@ -379,7 +578,9 @@ fn is_stdin(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
 fn cli_options(args: &CommonArgs) -> Options {
     Options {
         select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
+        extend_ignore: args.extend_ignore.clone(),
         strategy: args.strategy,
         runtime: args.runtime,
         offload: args.offload.clone(),
@@ -387,6 +588,14 @@ fn cli_options(args: &CommonArgs) -> Options {
         native: (!args.native.is_empty()).then(|| args.native.clone()),
         target_version: args.target_version.clone(),
         exclude: (!args.exclude.is_empty()).then(|| args.exclude.clone()),
+        extend_exclude: (!args.extend_exclude.is_empty()).then(|| args.extend_exclude.clone()),
+        force_exclude: if args.force_exclude {
+            Some(true)
+        } else if args.no_force_exclude {
+            Some(false)
+        } else {
+            None
+        },
         ..Options::default()
     }
 }
@@ -412,12 +621,21 @@ fn collect(
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let walk = Walk {
+        configs: configs.clone(),
+        respect_ignore_files: !args.no_ignore,
+        threads,
+    };
 
     if let Some(bytes) = stdin {
         let name = args
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
+        if args.stdin_filename.is_some() && walk.is_force_excluded(&name) {
+            // Excluded: nothing to report, and `fix -` echoes the input unchanged.
+            return Ok(Vec::new());
+        }
         let modules = Modules::default();
         let index = crate::index::build::for_stdin(&name, bytes, &configs, &modules).map(Arc::new);
         let mut options = configs.file_options(&name)?;
@@ -445,11 +663,6 @@ fn collect(
     for path in &paths {
         configs.for_path(path)?;
     }
-    let walk = Walk {
-        configs: configs.clone(),
-        respect_ignore_files: !args.no_ignore,
-        threads,
-    };
     let discovered = walk.discover(&paths);
     let modules = Modules::default();
     let progress = progress_bar(discovered.files.len(), args.quiet);
@@ -560,13 +773,6 @@ fn collect(
     Ok(results)
 }
 
-fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
-    if quiet || len < 2 || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files") {
-        bar.set_style(style);
-    }
-    bar
+fn progress_bar(len: usize, quiet: bool) -> Progress {
+    Progress::new(len, !quiet && len >= 2 && std::io::stderr().is_terminal())
 }

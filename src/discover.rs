@@ -1,6 +1,7 @@
-//! Discovering the files to process: explicit files always; folders walked in parallel,
-//! honouring `.gitignore`/`.ignore` (also outside a git repository), skipping the usual
-//! virtualenv, cache, build and VCS folders and the configured excludes. Links found while
+//! Discovering the files to process: explicit files always (unless `--force-exclude`); folders
+//! walked in parallel, honouring `.gitignore`/`.ignore` (also outside a git repository),
+//! skipping the configured excludes (by default the usual virtualenv, cache, build and VCS
+//! folders: [`DEFAULT_EXCLUDE`](crate::config::DEFAULT_EXCLUDE)). Links found while
 //! walking are not followed, so link loops cannot trap the walk.
 
 use std::path::{Path, PathBuf};
@@ -9,37 +10,6 @@ use std::sync::{Arc, Mutex};
 use ignore::{WalkBuilder, WalkState};
 
 use crate::config::Configs;
-
-/// Folder names never walked into (a file named explicitly is still processed).
-pub const SKIPPED_DIRS: &[&str] = &[
-    ".bzr",
-    ".direnv",
-    ".eggs",
-    ".git",
-    ".git-rewrite",
-    ".hg",
-    ".ipynb_checkpoints",
-    ".mypy_cache",
-    ".nox",
-    ".pants.d",
-    ".pyenv",
-    ".pytest_cache",
-    ".pytype",
-    ".ruff_cache",
-    ".svn",
-    ".tox",
-    ".venv",
-    ".vscode",
-    "__pycache__",
-    "__pypackages__",
-    "_build",
-    "buck-out",
-    "build",
-    "dist",
-    "node_modules",
-    "site-packages",
-    "venv",
-];
 
 const EXTENSIONS: &[&str] = &["py", "pyi", "pyw"];
 
@@ -62,6 +32,7 @@ impl Walk {
         let mut dirs = Vec::new();
         for path in paths {
             match std::fs::metadata(path) {
+                Ok(_) if self.is_force_excluded(path) => {}
                 Ok(meta) if meta.is_dir() => dirs.push(path.clone()),
                 Ok(_) => out.files.push(path.clone()),
                 Err(e) => out.errors.push((path.clone(), e.to_string())),
@@ -91,14 +62,6 @@ impl Walk {
                         return true;
                     }
                     let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                    if is_dir
-                        && entry
-                            .file_name()
-                            .to_str()
-                            .is_some_and(|n| SKIPPED_DIRS.contains(&n))
-                    {
-                        return false;
-                    }
                     let config = if is_dir {
                         configs.for_folder(entry.path())
                     } else {
@@ -147,6 +110,14 @@ impl Walk {
         }
         out.errors.sort();
         out
+    }
+
+    /// Whether a path named on the command line is skipped: `--force-exclude` (or
+    /// `force-exclude = true` in its configuration) and it matches the excludes.
+    pub fn is_force_excluded(&self, path: &Path) -> bool {
+        self.configs
+            .for_path(path)
+            .is_ok_and(|c| c.force_exclude() && c.excludes_named(path))
     }
 }
 

@@ -5,7 +5,8 @@
 //! and project) → [`read`] and decode → [`parse`] → [`resolve`] names and scopes → [`find`]
 //! blocking calls (with the [`catalog`], rule selectors, suppression) → [`fix`] (plan each finding's
 //! rewrite: thread, sleep, helper, the native rewrites; edits and imports) → [`verify`] the
-//! result → [`write`](mod@write) files / [`report`] findings and diffs. [`engine`] runs one
+//! result → [`write`](mod@write) files / [`report`] findings and diffs
+//! ([`noqa`] adds suppression comments for `check --add-noqa`). [`engine`] runs one
 //! file through it, within its [`budget`]; [`runtime`] names the async runtimes; [`cli`]
 //! drives many.
 
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod find;
 pub mod fix;
 pub mod index;
+pub mod noqa;
 pub mod parse;
 pub mod read;
 pub mod report;

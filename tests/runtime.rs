@@ -213,6 +213,43 @@ fn sarif_output_is_valid_against_the_schema() {
     assert_eq!(report.trim(), format!("valid: {count} results"));
 }
 
+/// Files that could not be checked become tool execution notifications; the log stays valid.
+#[test]
+fn sarif_with_errors_is_valid_against_the_schema() {
+    let python = python();
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("a.py"),
+        "import time\n\n\nasync def f():\n    time.sleep(1)\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("bad.py"), "async def f(:\n").expect("write");
+    let out = unblock(
+        &["check", "--output-format", "sarif", ".", "missing.py"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let log_text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        log_text.contains("toolExecutionNotifications"),
+        "{log_text}"
+    );
+    let log = dir.path().join("unblock.sarif");
+    std::fs::write(&log, &out.stdout).expect("write");
+    let checked = Command::new(&python)
+        .arg(root().join("tests/runtime/validate_sarif.py"))
+        .arg(&log)
+        .output()
+        .expect("validator runs");
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(report.trim(), "valid: 1 results");
+}
+
 /// The verification gate is a safety net: no rewrite of an example is refused by it, and
 /// every finding in the examples is fixable.
 #[test]

@@ -27,7 +27,47 @@ pub enum ConfigError {
     },
     #[error("{path}: invalid configuration: {message}")]
     Invalid { path: String, message: String },
+    /// A TOML or key error at a known place in the file.
+    #[error("{path}:{line}:{column}: invalid configuration: {message}")]
+    InvalidAt {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
+
+/// Folders and files skipped while walking unless `exclude` says otherwise (the default value
+/// of `exclude`; `extend-exclude` adds to it).
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
 
 /// `runtime = "auto" | "asyncio" | "anyio" | "trio"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
@@ -56,11 +96,18 @@ impl RuntimeChoice {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Options {
     pub select: Option<Vec<String>>,
+    /// Rules enabled on top of `select` (a `select` set on the command line drops the file's).
+    pub extend_select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
+    /// Rules disabled on top of `ignore` (the file's and the command line's add up).
+    pub extend_ignore: Option<Vec<String>>,
     pub strategy: Option<Strategy>,
     pub runtime: Option<RuntimeChoice>,
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
+    /// Apply `exclude`/`extend-exclude` to paths named on the command line and to
+    /// `--stdin-filename` too (for pre-commit, which names every file).
+    pub force_exclude: Option<bool>,
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     pub extra_blocking_calls: Option<Vec<String>>,
     pub offload: Option<String>,
@@ -70,6 +117,9 @@ pub struct Options {
     pub native: Option<Vec<String>>,
     /// The oldest Python the fixed code must run on (`py38`); default: `requires-python`.
     pub target_version: Option<String>,
+    /// The versions of unblock the project accepts: a PEP 440 specifier (`>=0.1,<0.3`) or a
+    /// version (`0.1.0`, meaning exactly that one).
+    pub required_version: Option<String>,
 }
 
 impl Options {
@@ -77,14 +127,20 @@ impl Options {
     pub fn over(&self, base: &Options) -> Options {
         Options {
             select: self.select.clone().or_else(|| base.select.clone()),
+            // As in ruff: a `select` given here starts the selection afresh, dropping the
+            // base's `extend-select`; otherwise the two lists add up.
+            extend_select: if self.select.is_some() {
+                self.extend_select.clone()
+            } else {
+                concat(&base.extend_select, &self.extend_select)
+            },
             ignore: self.ignore.clone().or_else(|| base.ignore.clone()),
+            extend_ignore: concat(&base.extend_ignore, &self.extend_ignore),
             strategy: self.strategy.or(base.strategy),
             runtime: self.runtime.or(base.runtime),
             exclude: self.exclude.clone().or_else(|| base.exclude.clone()),
-            extend_exclude: self
-                .extend_exclude
-                .clone()
-                .or_else(|| base.extend_exclude.clone()),
+            extend_exclude: concat(&base.extend_exclude, &self.extend_exclude),
+            force_exclude: self.force_exclude.or(base.force_exclude),
             per_file_ignores: self
                 .per_file_ignores
                 .clone()
@@ -100,7 +156,55 @@ impl Options {
                 .target_version
                 .clone()
                 .or_else(|| base.target_version.clone()),
+            required_version: self
+                .required_version
+                .clone()
+                .or_else(|| base.required_version.clone()),
         }
+    }
+}
+
+/// Checks `required-version` against the running version; `Err` says why it does not match.
+pub fn check_required_version(required: &str, running: &str) -> Result<(), String> {
+    use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+    use std::str::FromStr;
+    let running = Version::from_str(running).map_err(|e| e.to_string())?;
+    let trimmed = required.trim();
+    // The parsers' messages go on with a picture of the text: their first line says it.
+    let bad = |e: String| {
+        format!(
+            "`required-version = \"{required}\"` is not a version or specifier: {}",
+            e.lines().next().unwrap_or_default().trim()
+        )
+    };
+    let matches = if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        Version::from_str(trimmed).map_err(|e| bad(e.to_string()))? == running
+    } else {
+        VersionSpecifiers::from_str(trimmed)
+            .map_err(|e| bad(e.to_string()))?
+            .contains(&running)
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(format!(
+            "`required-version = \"{required}\"` does not match the running unblock {running}"
+        ))
+    }
+}
+
+/// Both lists, `None` when neither is set.
+fn concat(first: &Option<Vec<String>>, second: &Option<Vec<String>>) -> Option<Vec<String>> {
+    match (first, second) {
+        (None, None) => None,
+        _ => Some(
+            first
+                .iter()
+                .chain(second.iter())
+                .flatten()
+                .cloned()
+                .collect(),
+        ),
     }
 }
 
@@ -136,13 +240,15 @@ impl Config {
                 .with_user_calls(options.extra_blocking_calls.as_deref().unwrap_or(&[]))
                 .map_err(|e| invalid(format!("extra-blocking-calls: {e}")))?,
         );
-        let select = options
+        let mut select = options
             .select
             .clone()
             .unwrap_or_else(|| vec!["ALL".to_string()]);
+        select.extend(options.extend_select.iter().flatten().cloned());
         let select = parse_all(&select, &catalog).map_err(&invalid)?;
-        let ignore =
-            parse_all(&options.ignore.clone().unwrap_or_default(), &catalog).map_err(&invalid)?;
+        let mut ignore = options.ignore.clone().unwrap_or_default();
+        ignore.extend(options.extend_ignore.iter().flatten().cloned());
+        let ignore = parse_all(&ignore, &catalog).map_err(&invalid)?;
         let enabled: Vec<bool> = catalog
             .rules
             .iter()
@@ -161,7 +267,13 @@ impl Config {
                 .collect();
             per_file.push((set, ignored));
         }
-        let mut patterns = options.exclude.clone().unwrap_or_default();
+        if let Some(required) = &options.required_version {
+            check_required_version(required, env!("CARGO_PKG_VERSION")).map_err(&invalid)?;
+        }
+        let mut patterns = options
+            .exclude
+            .clone()
+            .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|p| p.to_string()).collect());
         patterns.extend(options.extend_exclude.clone().unwrap_or_default());
         let exclude = glob_set(&patterns).map_err(&invalid)?;
         if let Some(offload) = &options.offload {
@@ -245,6 +357,31 @@ impl Config {
                 .iter()
                 .any(|c| self.exclude.is_match(c))
     }
+
+    /// Whether a path named on the command line is excluded (`--force-exclude`): the path
+    /// itself, or one of its folders below the configuration's folder, matches
+    /// `exclude`/`extend-exclude` (`generated/x.py` is excluded by `extend-exclude =
+    /// ["generated"]`, as it would be while walking).
+    pub fn excludes_named(&self, path: &Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        if self.excludes(path) {
+            return true;
+        }
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let root = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
+        absolute
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(&root) && *dir != root)
+            .any(|dir| self.excludes(dir))
+    }
+
+    /// Whether `force-exclude = true` is set.
+    pub fn force_exclude(&self) -> bool {
+        self.options.force_exclude.unwrap_or(false)
+    }
 }
 
 /// The strings a glob is tried against: the path relative to the root, the path as given, and
@@ -286,16 +423,50 @@ pub fn read_config_file(path: &Path, standalone: bool) -> Result<Option<Options>
         path: label.clone(),
         message,
     };
-    let value: toml::Value = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    let table = match value.get("tool").and_then(|t| t.get("unblock")) {
-        Some(t) => t.clone(),
-        None if standalone && value.get("tool").is_none() => value,
-        None => return Ok(None),
+    let at = |e: toml::de::Error| match e.span() {
+        Some(span) => {
+            let (line, column) = line_column(&text, span.start);
+            ConfigError::InvalidAt {
+                path: label.clone(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        }
+        None => invalid(e.message().trim().to_string()),
     };
-    let options: Options = table
-        .try_into()
-        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-    Ok(Some(options))
+    let value: toml::Table = toml::from_str(&text).map_err(at)?;
+    // Read again, typed, from the text: errors in the options keep their place in the file.
+    match value.get("tool").and_then(|t| t.get("unblock")) {
+        Some(_) => Ok(toml::from_str::<Pyproject>(&text)
+            .map_err(at)?
+            .tool
+            .and_then(|t| t.unblock)),
+        None if standalone && !value.contains_key("tool") => {
+            Ok(Some(toml::from_str::<Options>(&text).map_err(at)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The part of a `pyproject.toml` read here; everything else in it is passed over.
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    unblock: Option<Options>,
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Finds and caches the configuration of each folder.
@@ -437,5 +608,42 @@ impl Configs {
         self.by_dir
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_version_takes_specifiers_and_versions() {
+        assert!(check_required_version(">=0.1", "0.1.0").is_ok());
+        assert!(check_required_version(">=0.1,<0.2", "0.1.5").is_ok());
+        assert!(check_required_version("~=0.1.0", "0.1.3").is_ok());
+        assert!(check_required_version("==0.1.*", "0.1.3").is_ok());
+        assert!(check_required_version("0.1.0", "0.1.0").is_ok());
+        assert!(
+            check_required_version("0.1", "0.1.0").is_ok(),
+            "0.1 == 0.1.0 in PEP 440"
+        );
+        let e = check_required_version(">=0.2", "0.1.0").expect_err("too old");
+        assert!(
+            e.contains("does not match the running unblock 0.1.0"),
+            "{e}"
+        );
+        assert!(check_required_version("0.2.0", "0.1.0").is_err());
+        let e = check_required_version("soon", "0.1.0").expect_err("not a version");
+        assert!(
+            e.contains("is not a version or specifier") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn line_and_column_of_an_offset() {
+        let text = "a = 1\nbé = [\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 11), (2, 5), "columns count characters");
     }
 }

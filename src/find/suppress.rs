@@ -1,6 +1,7 @@
 //! Suppression comments: `# unblock: ignore`, `# unblock: ignore[UNB130, blocking-path]`,
 //! `# noqa`, `# noqa: ASYNC210` (ASYNC codes map to rules through their aliases), on the line
-//! of the call or the first line of its statement.
+//! of the call or the first line of its statement; and for the whole file, a comment on a line
+//! of its own: `# unblock: skip-file`, `# ruff: noqa`, `# ruff: noqa: ASYNC251`, `# flake8: noqa`.
 
 use std::collections::HashMap;
 
@@ -20,6 +21,8 @@ enum Directive {
 #[derive(Debug, Default)]
 pub struct Suppressions {
     lines: HashMap<usize, Vec<Directive>>,
+    /// File-level directives (comments on a line of their own).
+    file: Vec<Directive>,
 }
 
 impl Suppressions {
@@ -30,9 +33,16 @@ impl Suppressions {
             return Suppressions::default();
         }
         let mut lines: HashMap<usize, Vec<Directive>> = HashMap::new();
+        let mut file = Vec::new();
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             if node.kind() == "comment" {
+                if own_line(node, src)
+                    && let Some(directive) = parse_file_comment(text(node, src))
+                {
+                    file.push(directive);
+                    continue;
+                }
                 let directives = parse_comment(text(node, src));
                 if !directives.is_empty() {
                     lines
@@ -45,11 +55,18 @@ impl Suppressions {
             let mut cursor = node.walk();
             stack.extend(node.children(&mut cursor));
         }
-        Suppressions { lines }
+        Suppressions { lines, file }
     }
 
     pub fn is_suppressed(&self, root: Node, node: Node, index: usize, catalog: &Catalog) -> bool {
         let rule = &catalog.rules[index];
+        let names = |d: &Directive| match d {
+            Directive::All => true,
+            Directive::Codes(codes) => codes.iter().any(|c| matches_rule(c, index, rule, catalog)),
+        };
+        if self.file.iter().any(names) {
+            return true;
+        }
         if self.lines.is_empty() {
             return false;
         }
@@ -57,17 +74,44 @@ impl Suppressions {
             node.start_position().row,
             enclosing_statement(root, node).start_position().row,
         ];
-        rows.iter().any(|row| {
-            self.lines.get(row).is_some_and(|ds| {
-                ds.iter().any(|d| match d {
-                    Directive::All => true,
-                    Directive::Codes(codes) => {
-                        codes.iter().any(|c| matches_rule(c, index, rule, catalog))
-                    }
-                })
-            })
-        })
+        rows.iter()
+            .any(|row| self.lines.get(row).is_some_and(|ds| ds.iter().any(names)))
     }
+}
+
+/// Whether a comment is alone on its line (only blanks before it).
+fn own_line(comment: Node, src: &str) -> bool {
+    let start = comment.start_byte();
+    let line_start = src[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    src[line_start..start].trim().is_empty()
+}
+
+/// A file-level directive: `# unblock: skip-file`, `# ruff: noqa`, `# ruff: noqa: CODES`,
+/// `# flake8: noqa` (any case, as ruff reads them).
+fn parse_file_comment(comment: &str) -> Option<Directive> {
+    let body = comment.strip_prefix('#')?.trim();
+    let lower = body.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("unblock:") {
+        let rest = rest.trim();
+        return (rest == "skip-file" || rest == "skip_file").then_some(Directive::All);
+    }
+    let (tool, rest) = lower.split_once(':')?;
+    if tool != "ruff" && tool != "flake8" {
+        return None;
+    }
+    let after = rest.trim_start();
+    let codes_at = after.strip_prefix("noqa")?;
+    if codes_at.trim().is_empty() {
+        return Some(Directive::All);
+    }
+    let codes = codes_at.trim_start().strip_prefix(':')?;
+    // `# flake8: noqa: E501` is not a file-level exemption (flake8 ignores it); ruff's is.
+    if tool != "ruff" {
+        return None;
+    }
+    let original = &body[body.len() - codes.len()..];
+    let codes = split_codes(original);
+    (!codes.is_empty()).then_some(Directive::Codes(codes))
 }
 
 /// Whether a code in a comment names the rule; a code no rule has names none (as in ruff, an
@@ -132,5 +176,23 @@ mod tests {
         );
         assert!(parse_comment("# noqanope").is_empty());
         assert!(parse_comment("# a plain comment").is_empty());
+    }
+
+    #[test]
+    fn file_level_forms() {
+        assert_eq!(
+            parse_file_comment("# unblock: skip-file"),
+            Some(Directive::All)
+        );
+        assert_eq!(parse_file_comment("# ruff: noqa"), Some(Directive::All));
+        assert_eq!(parse_file_comment("# Flake8: NOQA"), Some(Directive::All));
+        assert_eq!(
+            parse_file_comment("# ruff: noqa: ASYNC251, UNB120"),
+            Some(Directive::Codes(vec!["ASYNC251".into(), "UNB120".into()]))
+        );
+        assert_eq!(parse_file_comment("# flake8: noqa: E501"), None);
+        assert_eq!(parse_file_comment("# noqa"), None);
+        assert_eq!(parse_file_comment("# unblock: ignore"), None);
+        assert_eq!(parse_file_comment("# ruff: isort: skip"), None);
     }
 }

@@ -1,7 +1,11 @@
-//! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors.
+//! Printing results: `check` text and JSON, the summary line, `fix` summaries, per-file errors
+//! (colour in [`color`], diffs in [`diff`], the ordered output stream in [`output`], the
+//! [`progress`] bar).
 
+pub mod color;
 pub mod diff;
 pub mod output;
+pub mod progress;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -42,9 +46,9 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            color::paint(style, text)
         } else {
             text.to_string()
         }
@@ -102,11 +106,11 @@ pub fn finding_line(path: &str, f: &Reported, style: &Style) -> String {
     let fix = fix_text(f);
     format!(
         "{}:{}:{}: {} {} {} {}",
-        style.paint("1", path),
+        style.paint(color::PATH, path),
         f.line,
         f.column,
-        style.paint("1;31", &f.code),
-        style.paint("2", &format!("[{}]", f.rule)),
+        style.paint(color::CODE, &f.code),
+        style.paint(color::RULE, &format!("[{}]", f.rule)),
         f.message,
         fix
     )
@@ -132,25 +136,107 @@ struct JsonFinding<'a> {
     finding: &'a Reported,
 }
 
+/// A file that could not be checked, as a row of the JSON output.
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    error: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum JsonRow<'a> {
+    Finding(JsonFinding<'a>),
+    Error(JsonError<'a>),
+}
+
+/// One JSON array: a row per finding, and a row with `error` for each file that could not
+/// be checked, in path order.
 pub fn check_json(results: &[FileResult]) -> String {
-    let rows: Vec<JsonFinding> = results
-        .iter()
-        .filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)))
-        .flat_map(|(r, o)| {
-            o.findings.iter().map(move |f| JsonFinding {
-                path: &r.display,
-                finding: f,
-            })
-        })
-        .collect();
+    let mut rows: Vec<JsonRow> = Vec::new();
+    for r in results {
+        match &r.outcome {
+            Ok(o) => rows.extend(o.findings.iter().map(|f| {
+                JsonRow::Finding(JsonFinding {
+                    path: &r.display,
+                    finding: f,
+                })
+            })),
+            Err(error) => {
+                let position = error_position(error);
+                rows.push(JsonRow::Error(JsonError {
+                    path: &r.display,
+                    line: position.map(|p| p.0),
+                    column: position.and_then(|p| p.1),
+                    error,
+                }));
+            }
+        }
+    }
     let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
     s.push('\n');
     s
 }
 
-/// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`.
+/// The place an error message names (`… at line 3, column 7`, `… at line 3`), if any.
+pub fn error_position(message: &str) -> Option<(usize, Option<usize>)> {
+    let number = |text: &str| -> Option<usize> {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let after_line = message.split_once("at line ")?.1;
+    let line = number(after_line)?;
+    let column = after_line
+        .split_once(", column ")
+        .and_then(|(_, rest)| number(rest));
+    Some((line, column))
+}
+
+/// The closing line of `fix` (`Fixed 3 blocking calls in 2 files; 1 manual finding remains.`)
+/// and of `diff` (`Would fix …`); `None` when no file could be read (the errors say it all).
+pub fn fix_summary(results: &[FileResult], dry_run: bool) -> Option<String> {
+    let outcomes: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .collect();
+    if outcomes.is_empty() && !results.is_empty() {
+        return None;
+    }
+    let fixed: usize = outcomes
+        .iter()
+        .filter_map(|o| o.fixed.as_ref())
+        .map(|f| f.fixed)
+        .sum();
+    let files = outcomes.iter().filter(|o| o.fixed.is_some()).count();
+    let remaining: usize = outcomes.iter().map(|o| o.remaining.len()).sum();
+    Some(format!(
+        "{} {fixed} blocking {} in {files} {}; {remaining} manual {} {}.",
+        if dry_run { "Would fix" } else { "Fixed" },
+        plural(fixed, "call", "calls"),
+        plural(files, "file", "files"),
+        plural(remaining, "finding", "findings"),
+        plural(remaining, "remains", "remain"),
+    ))
+}
+
+/// `Found 12 blocking calls in 4 files: 9 fixable (native 5, thread 3, helper 1), 3 manual`,
+/// or `No blocking calls found (N files checked).` Files that could not be checked are
+/// counted apart; when no file could be, there is nothing to sum up (empty).
 pub fn summary(results: &[FileResult]) -> String {
-    let checked = results.len();
+    let checked = results.iter().filter(|r| r.outcome.is_ok()).count();
+    let failed = results.len() - checked;
+    let failed_note = if failed > 0 {
+        format!(
+            "; {failed} {} could not be checked",
+            plural(failed, "file", "files")
+        )
+    } else {
+        String::new()
+    };
     let mut counts: BTreeMap<FixKind, usize> = BTreeMap::new();
     let mut files = 0;
     let mut unsafe_native = 0;
@@ -167,10 +253,17 @@ pub fn summary(results: &[FileResult]) -> String {
     }
     let total: usize = counts.values().sum();
     if total == 0 {
-        return format!(
-            "No blocking calls found ({checked} {} checked).",
-            plural(checked, "file", "files")
-        );
+        return match (checked, failed) {
+            (_, 0) => format!(
+                "No blocking calls found ({checked} {} checked).",
+                plural(checked, "file", "files")
+            ),
+            (0, _) => String::new(),
+            _ => format!(
+                "No blocking calls found in the {checked} {} checked{failed_note}.",
+                plural(checked, "file", "files")
+            ),
+        };
     }
     let get = |k: FixKind| counts.get(&k).copied().unwrap_or(0);
     let manual = get(FixKind::Manual);
@@ -180,7 +273,7 @@ pub fn summary(results: &[FileResult]) -> String {
         String::new()
     };
     format!(
-        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual{unsafe_note}",
+        "Found {total} blocking {} in {files} {}: {} fixable (native {}, thread {}, helper {}), {manual} manual{unsafe_note}{failed_note}",
         plural(total, "call", "calls"),
         plural(files, "file", "files"),
         total - manual,
@@ -188,6 +281,72 @@ pub fn summary(results: &[FileResult]) -> String {
         get(FixKind::Thread),
         get(FixKind::Helper),
     )
+}
+
+/// The findings counted by rule and fix kind, most frequent first: `(count, code, rule, fix)`.
+fn statistics(results: &[FileResult]) -> Vec<(usize, &str, &str, FixKind)> {
+    let mut counts: BTreeMap<(&str, &str, FixKind), usize> = BTreeMap::new();
+    for o in results.iter().filter_map(|r| r.outcome.as_ref().ok()) {
+        for f in &o.findings {
+            *counts
+                .entry((f.code.as_str(), f.rule.as_str(), f.fix))
+                .or_default() += 1;
+        }
+    }
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .map(|((code, rule, fix), n)| (n, code, rule, fix))
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.3).cmp(&(b.1, b.3))));
+    rows
+}
+
+/// `check --statistics`: one aligned row per rule and fix kind, `count  code  [fix]  rule-id`.
+pub fn statistics_text(results: &[FileResult]) -> String {
+    let rows = statistics(results);
+    let count_width = rows
+        .iter()
+        .map(|r| r.0.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let code_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    let fix_width = rows
+        .iter()
+        .map(|r| r.3.as_str().len() + 2)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (n, code, rule, fix) in rows {
+        out.push_str(&format!(
+            "{n:>count_width$}  {code:<code_width$}  {:<fix_width$}  {rule}\n",
+            format!("[{}]", fix.as_str())
+        ));
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct StatisticsRow<'a> {
+    code: &'a str,
+    rule: &'a str,
+    fix: FixKind,
+    count: usize,
+}
+
+/// `check --statistics --output-format json`: the same rows as objects.
+pub fn statistics_json(results: &[FileResult]) -> String {
+    let rows: Vec<StatisticsRow> = statistics(results)
+        .into_iter()
+        .map(|(count, code, rule, fix)| StatisticsRow {
+            code,
+            rule,
+            fix,
+            count,
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
+    s.push('\n');
+    s
 }
 
 pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -227,8 +386,29 @@ pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) ->
         })
         .collect();
     let mut sarif_results = Vec::new();
+    // Files that could not be checked: tool execution notifications of the invocation.
+    let mut notifications = Vec::new();
     for r in results {
-        let Ok(outcome) = &r.outcome else { continue };
+        let outcome = match &r.outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let mut location = json!({
+                    "artifactLocation": {"uri": uri_path(&r.display), "uriBaseId": "%SRCROOT%"},
+                });
+                if let Some((line, column)) = error_position(error) {
+                    location["region"] = json!({"startLine": line});
+                    if let Some(column) = column {
+                        location["region"]["startColumn"] = json!(column);
+                    }
+                }
+                notifications.push(json!({
+                    "level": "error",
+                    "message": {"text": format!("{}: {error}", r.display)},
+                    "locations": [{"physicalLocation": location}],
+                }));
+                continue;
+            }
+        };
         for f in &outcome.findings {
             let index = catalog
                 .rules
@@ -272,6 +452,10 @@ pub fn check_sarif(results: &[FileResult], catalog: &crate::catalog::Catalog) ->
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
             "columnKind": "unicodeCodePoints",
             "results": sarif_results,
@@ -314,6 +498,24 @@ pub fn check_github(results: &[FileResult]) -> String {
                 escape_data(&format!("{} [{}] {text}", f.code, f.rule)),
             ));
         }
+    }
+    out
+}
+
+/// GitHub Actions `::error` annotations, one per file that could not be checked (printed
+/// after the findings).
+pub fn github_errors(results: &[FileResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let Err(error) = &r.outcome else { continue };
+        let mut properties = format!("title=unblock,file={}", escape_property(&r.display));
+        if let Some((line, column)) = error_position(error) {
+            properties.push_str(&format!(",line={line}"));
+            if let Some(column) = column {
+                properties.push_str(&format!(",col={column}"));
+            }
+        }
+        out.push_str(&format!("::error {properties}::{}\n", escape_data(error)));
     }
     out
 }

@@ -2,6 +2,7 @@
 //! every earlier file is done (so a long run shows results while a slow file is still being
 //! analysed, and the output is the same whatever the thread count), and a reader that closes
 //! the pipe early (`unblock check | head`) ends the output quietly instead of a panic.
+//! Coloured output goes through anstream (Windows consoles).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,13 +10,25 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static CLOSED: AtomicBool = AtomicBool::new(false);
+static COLORED: AtomicBool = AtomicBool::new(false);
+
+/// Says that what is written from now on is coloured: it goes through anstream, which turns
+/// the ANSI codes into console calls where a Windows console needs them.
+pub fn set_colored(on: bool) {
+    COLORED.store(on, Ordering::Relaxed);
+}
 
 /// Writes `bytes` to standard output; after the reader has gone, writes nothing.
 pub fn write(bytes: &[u8]) -> std::io::Result<()> {
     if CLOSED.load(Ordering::Relaxed) {
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
+    let lock = std::io::stdout().lock();
+    let mut out: Box<dyn Write> = if COLORED.load(Ordering::Relaxed) {
+        Box::new(anstream::AutoStream::always(lock))
+    } else {
+        Box::new(lock)
+    };
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             CLOSED.store(true, Ordering::Relaxed);
