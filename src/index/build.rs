@@ -69,17 +69,26 @@ impl Builder {
         self.facts.push(facts);
     }
 
-    /// Summarises, wave by wave, the modules the facts call into, and solves the index.
+    /// Summarises, wave by wave, the modules the calls reachable from coroutines lead into,
+    /// and solves the index.
     pub fn finish(mut self, configs: &Configs) -> ProjectIndex {
-        let mut tried: HashSet<String> = HashSet::new();
-        let mut from = 0;
-        loop {
-            let wanted: Vec<String> = ProjectIndex::candidate_modules(
-                self.facts[from..].iter().flat_map(FileFacts::called),
-            )
-            .into_iter()
-            .filter(|m| tried.insert(m.clone()))
+        let mut demand = Demand::default();
+        for f in &self.facts {
+            demand.learn(f);
+        }
+        let mut pending: Vec<String> = self
+            .facts
+            .iter()
+            .flat_map(|f| f.called_from_async.iter().cloned())
             .collect();
+        let mut tried: HashSet<String> = HashSet::new();
+        loop {
+            let unresolved = demand.follow(&mut pending);
+            let wanted: Vec<String> =
+                ProjectIndex::candidate_modules(unresolved.iter().map(String::as_str))
+                    .into_iter()
+                    .filter(|m| tried.insert(m.clone()))
+                    .collect();
             // Each module by the name it is called by: a file below a folder without
             // `__init__.py` (a namespace package) is found by its full name from the roots.
             let mut found: Vec<(PathBuf, String)> = wanted
@@ -99,7 +108,6 @@ impl Builder {
             if found.is_empty() {
                 break;
             }
-            from = self.facts.len();
             self.done.extend(found.iter().cloned());
             let more: Vec<FileFacts> = found
                 .par_iter()
@@ -113,9 +121,101 @@ impl Builder {
                     summarize(&bytes, &options, display(path))
                 })
                 .collect();
+            for f in &more {
+                demand.learn(f);
+            }
             self.facts.extend(more);
+            // What could not be followed before may be now.
+            demand.retry(&mut pending);
         }
         ProjectIndex::build(self.facts)
+    }
+}
+
+/// Which keys the coroutines reach, function by function: only the project calls of a
+/// function that is itself reached are followed, so a module nobody's coroutine leads into
+/// is never parsed for the index.
+#[derive(Default)]
+struct Demand {
+    /// Function key → the project keys its body calls.
+    calls: HashMap<String, Vec<String>>,
+    /// Re-exports (`app.load` → `app.config.load`).
+    aliases: HashMap<String, String>,
+    /// Class key → its bases' keys.
+    bases: HashMap<String, Vec<String>>,
+    /// Keys already followed.
+    seen: HashSet<String>,
+    /// Keys no summarised module defines yet.
+    unresolved: HashSet<String>,
+}
+
+impl Demand {
+    fn learn(&mut self, facts: &FileFacts) {
+        for f in &facts.functions {
+            let called = f
+                .sites
+                .iter()
+                .filter_map(|s| match s {
+                    crate::index::summary::Site::Project { key, .. } => Some(key.clone()),
+                    crate::index::summary::Site::Blocking { .. } => None,
+                })
+                .collect();
+            self.calls.insert(f.key.clone(), called);
+        }
+        for (alias, target) in &facts.aliases {
+            self.aliases.insert(alias.clone(), target.clone());
+        }
+        for c in &facts.classes {
+            self.bases.insert(c.key.clone(), c.bases.clone());
+        }
+    }
+
+    /// Follows the pending keys as far as the summaries go; returns the keys still unresolved
+    /// (whose modules are wanted).
+    fn follow(&mut self, pending: &mut Vec<String>) -> Vec<String> {
+        let mut fresh = Vec::new();
+        while let Some(key) = pending.pop() {
+            if !self.seen.insert(key.clone()) {
+                continue;
+            }
+            let mut next: Vec<String> = Vec::new();
+            if let Some(called) = self.calls.get(&key) {
+                next.extend(called.iter().cloned());
+            } else if let Some(bases) = self.bases.get(&key) {
+                next.push(format!("{key}.__init__"));
+                next.extend(bases.iter().map(|b| format!("{b}.__init__")));
+            } else {
+                // A re-export of the key or of its owner, or a method a base class defines.
+                let mut resolved = false;
+                if let Some(target) = self.aliases.get(&key) {
+                    next.push(target.clone());
+                    resolved = true;
+                }
+                if let Some((owner, name)) = key.rsplit_once('.') {
+                    if let Some(target) = self.aliases.get(owner) {
+                        next.push(format!("{target}.{name}"));
+                        resolved = true;
+                    }
+                    if let Some(bases) = self.bases.get(owner) {
+                        next.extend(bases.iter().map(|b| format!("{b}.{name}")));
+                        resolved = true;
+                    }
+                }
+                if !resolved && self.unresolved.insert(key.clone()) {
+                    fresh.push(key.clone());
+                }
+            }
+            pending.extend(next);
+        }
+        fresh
+    }
+
+    /// Puts the unresolved keys back to be followed again (after more modules are known).
+    fn retry(&mut self, pending: &mut Vec<String>) {
+        for key in self.unresolved.drain() {
+            self.seen.remove(&key);
+            pending.push(key);
+        }
     }
 }
 
