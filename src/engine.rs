@@ -469,8 +469,13 @@ fn fix_rounds(
         if !removals.is_empty() {
             removals.sort_by_key(|e| (e.start, e.end));
             let trimmed = splice(&run.text, &removals.iter().collect::<Vec<_>>());
-            if gate(&run.text, &tree, &trimmed).is_ok() {
+            if let Ok(trimmed_tree) = gate(&run.text, &tree, &trimmed) {
                 run.text = trimmed;
+                // The findings left are shown where they are in the text written.
+                if !run.remaining.is_empty() {
+                    run.remaining =
+                        analyze(&run.text, &trimmed_tree, options, &run.refusals).reported;
+                }
             }
         }
     }

@@ -1020,3 +1020,23 @@ fn extra_blocking_calls_take_patterns_and_refuse_what_cannot_match() {
         stderr(&out)
     );
 }
+
+/// The findings `fix` leaves are shown at their place in the file it wrote, after the import
+/// edits (`import time` removed, `import asyncio` added).
+#[test]
+fn remaining_findings_point_into_the_written_file() {
+    let src = "import sqlite3\nimport time\n\n\nasync def main(db, sink):\n    time.sleep(1)\n    conn = sqlite3.connect(db)\n    await sink(conn.execute(\"select 1\").fetchone())\n";
+    let dir = tree(&[("a.py", src)]);
+    let out = run(dir.path(), &["fix", "a.py"]);
+    let written = std::fs::read_to_string(dir.path().join("a.py")).expect("written");
+    let line = written
+        .lines()
+        .position(|l| l.contains("sqlite3.connect"))
+        .map(|i| i + 1)
+        .expect("the connect line is kept");
+    assert!(
+        stdout(&out).contains(&format!("a.py:{line}:12: UNB170")),
+        "{}\n{written}",
+        stdout(&out)
+    );
+}
