@@ -259,11 +259,13 @@ fn process_within_budget(
     if let Some(line) = crate::verify::first_indentation_fault(&analysis.text, tree.root_node()) {
         return Err(FileError::Syntax { line, column: 1 });
     }
-    let facts = options
-        .facts_as
-        .as_ref()
-        .and_then(|file| facts_of(&analysis.text, &tree, options, file.clone()));
-    let first = analyze(&analysis.text, &tree, options, &Refusals::new());
+    let (first, facts) = analyze_gathering(
+        &analysis.text,
+        &tree,
+        options,
+        &Refusals::new(),
+        options.facts_as.as_deref(),
+    );
     if first.fixes.is_empty() {
         return Ok(Outcome {
             remaining: first.reported.clone(),
@@ -572,6 +574,18 @@ impl Analysis {
 }
 
 fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) -> Analysis {
+    analyze_gathering(text, tree, options, refusals, None).0
+}
+
+/// [`analyze`], and the file's facts for the project index when `facts_as` names the file
+/// (from the same resolver, so names and scopes are worked out once).
+fn analyze_gathering(
+    text: &str,
+    tree: &Tree,
+    options: &FileOptions,
+    refusals: &Refusals,
+    facts_as: Option<&str>,
+) -> (Analysis, Option<FileFacts>) {
     let root = tree.root_node();
     let catalog = options.catalog.as_ref();
     let resolver = Resolver::new(text, root, catalog);
@@ -589,6 +603,15 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
             index.returns(&key)
         }));
     }
+    let facts = facts_as.and_then(|file| {
+        let scope = Scope::new(options.module.as_ref()?, root, text);
+        Some(crate::index::summary::summarize(
+            &resolver,
+            catalog,
+            &scope,
+            file.to_string(),
+        ))
+    });
     let suppressions = Suppressions::collect(root, text);
     let findings: Vec<_> = find(&resolver, catalog, root, project.as_ref())
         .into_iter()
@@ -687,12 +710,15 @@ fn analyze(text: &str, tree: &Tree, options: &FileOptions, refusals: &Refusals) 
         node_texts.push(crate::parse::syntax::text(p.finding.node, text).to_string());
         reported.push(r);
     }
-    Analysis {
-        reported,
-        node_texts,
-        fixes,
-        fix_of,
-    }
+    (
+        Analysis {
+            reported,
+            node_texts,
+            fixes,
+            fix_of,
+        },
+        facts,
+    )
 }
 
 /// The project index as the finder sees it from this file, when the run built one, the file
