@@ -1,34 +1,14 @@
 //! Command-line behaviour: exit codes, output formats, stdin, selection, configuration,
 //! suppression, `diff` ≡ `fix`, and bad input that must never lose data.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-const BLOCKING: &str = "import time\nimport os\n\n\nasync def main(p):\n    time.sleep(1)\n    return os.path.exists(p)\n";
-/// A sqlite3 connection used across an `await`: no rewrite is safe, so it stays `manual`.
-const MANUAL: &str = "import sqlite3\n\n\nasync def main(db, sink):\n    conn = sqlite3.connect(db)\n    await sink(conn.execute(\"select 1\").fetchone())\n";
-const CLEAN: &str = "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n";
-
-fn unblock(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("unblock").expect("binary");
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-fn tree(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
+use common::{BLOCKING, CLEAN, MANUAL, run, stderr, stdout, tree, unblock};
 
 /// `unblock fix - [args]` in `dir` with `src` on standard input.
 fn fix_stdin(dir: &Path, args: &[&str], src: &str) -> std::process::Output {
@@ -50,19 +30,6 @@ fn many_blocking_files(prefix: &str, count: usize) -> TempDir {
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     tree(&refs)
-}
-
-/// Runs `unblock` with these arguments in `dir`.
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    unblock(dir).args(args).output().expect("runs")
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

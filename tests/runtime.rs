@@ -131,6 +131,25 @@ fn run_python(python: &Path, args: &[&Path], scratch: &Path, base: &str) -> Run 
     }
 }
 
+/// Validates a SARIF log against the schema; the validator's report (`valid: N results`).
+fn validate_sarif(python: &Path, log_bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("unblock.sarif");
+    std::fs::write(&log, log_bytes).expect("write");
+    let checked = Command::new(python)
+        .arg(root().join("tests/runtime/validate_sarif.py"))
+        .arg(&log)
+        .output()
+        .expect("validator runs");
+    let report = String::from_utf8_lossy(&checked.stdout).into_owned();
+    assert!(
+        checked.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    report
+}
+
 /// A file's text, or a folder's Python files' texts (with their names), in name order.
 fn tree_text(path: &Path) -> String {
     if !path.is_dir() {
@@ -192,20 +211,7 @@ fn sarif_output_is_valid_against_the_schema() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = tempfile::tempdir().expect("dir");
-    let log = dir.path().join("unblock.sarif");
-    std::fs::write(&log, &out.stdout).expect("write");
-    let checked = Command::new(&python)
-        .arg(root().join("tests/runtime/validate_sarif.py"))
-        .arg(&log)
-        .output()
-        .expect("validator runs");
-    let report = String::from_utf8_lossy(&checked.stdout);
-    assert!(
-        checked.status.success(),
-        "{report}{}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    let report = validate_sarif(&python, &out.stdout);
     let text = unblock(&["check", "--output-format", "json", "examples"], &root());
     let findings: serde_json::Value = serde_json::from_slice(&text.stdout).expect("json");
     let count = findings.as_array().map_or(0, Vec::len);
@@ -234,19 +240,7 @@ fn sarif_with_errors_is_valid_against_the_schema() {
         log_text.contains("toolExecutionNotifications"),
         "{log_text}"
     );
-    let log = dir.path().join("unblock.sarif");
-    std::fs::write(&log, &out.stdout).expect("write");
-    let checked = Command::new(&python)
-        .arg(root().join("tests/runtime/validate_sarif.py"))
-        .arg(&log)
-        .output()
-        .expect("validator runs");
-    let report = String::from_utf8_lossy(&checked.stdout);
-    assert!(
-        checked.status.success(),
-        "{report}{}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    let report = validate_sarif(&python, &out.stdout);
     assert_eq!(report.trim(), "valid: 1 results");
 }
 
