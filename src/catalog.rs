@@ -122,6 +122,10 @@ pub struct MethodEntry {
     pub native: Option<String>,
     /// Not a finding over an in-memory buffer (see [`CallEntry::buffer_ok`]).
     pub buffer_ok: bool,
+    /// When not empty, the parameters (in positional order) that make the call do I/O: a call
+    /// passing none of them, by position or keyword, is no finding
+    /// (`load_verify_locations(cadata=pem)` reads no file).
+    pub io_arguments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -184,6 +188,8 @@ struct RawMethods {
     native: Option<String>,
     #[serde(default)]
     buffer_ok: bool,
+    #[serde(default)]
+    io_arguments: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +304,7 @@ impl Catalog {
                         reason: raw.reason.clone(),
                         native: raw.native.clone(),
                         buffer_ok: raw.buffer_ok,
+                        io_arguments: raw.io_arguments.clone(),
                     },
                 );
             }
@@ -329,6 +336,7 @@ impl Catalog {
                         reason: None,
                         native: None,
                         buffer_ok: false,
+                        io_arguments: Vec::new(),
                     },
                 );
             }
@@ -506,6 +514,7 @@ impl Catalog {
                         reason: None,
                         native: None,
                         buffer_ok: false,
+                        io_arguments: Vec::new(),
                     },
                 );
             }

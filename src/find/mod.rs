@@ -638,6 +638,9 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
     if entry.buffer_ok && resolver.over_a_buffer(call) {
         return None;
     }
+    if !entry.io_arguments.is_empty() && !passes_any(call, &entry.io_arguments, resolver.src()) {
+        return None;
+    }
     let manual_reason = if entry.lazy || entry.fix == EntryFix::Manual {
         entry.reason.clone()
     } else {
@@ -655,6 +658,36 @@ fn match_call<'t>(resolver: &Resolver<'t>, catalog: &Catalog, call: Node<'t>) ->
         detail: None,
         pinned: None,
     })
+}
+
+/// Whether a call passes any of these parameters (named in positional order), by position or
+/// by keyword; `*args`/`**kwargs` may pass anything.
+fn passes_any(call: Node, parameters: &[String], src: &str) -> bool {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return false;
+    };
+    let mut position = 0;
+    for arg in named_children(args) {
+        match arg.kind() {
+            "keyword_argument" => {
+                if arg
+                    .child_by_field_name("name")
+                    .is_some_and(|n| parameters.iter().any(|p| p == text(n, src)))
+                {
+                    return true;
+                }
+            }
+            "list_splat" | "dictionary_splat" => return true,
+            "comment" => {}
+            _ => {
+                if position < parameters.len() {
+                    return true;
+                }
+                position += 1;
+            }
+        }
+    }
+    false
 }
 
 /// Why a streamed request cannot be offloaded on its own.
