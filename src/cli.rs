@@ -744,7 +744,7 @@ fn collect(
         // Run again the files that call a blocking project function from a coroutine.
         let again: Vec<usize> = callers
             .into_iter()
-            .filter(|(_, keys)| keys.iter().any(|k| index.verdict(k).is_some()))
+            .filter(|(_, keys)| keys.iter().any(|k| index.blocks(k)))
             .map(|(i, _)| i)
             .collect();
         let redone: Vec<(usize, FileResult)> = again

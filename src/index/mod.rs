@@ -236,9 +236,16 @@ impl ProjectIndex {
         self.functions[id].returns.clone()
     }
 
+    /// Whether calling `key` blocks (what [`Self::verdict`] says, without building it).
+    pub fn blocks(&self, key: &str) -> bool {
+        self.function(key)
+            .is_some_and(|id| self.blocks.get(id).is_some_and(Option::is_some))
+    }
+
     /// Whether calling `key` blocks, and how.
     pub fn verdict(&self, key: &str) -> Option<Verdict> {
         let first = self.function(key)?;
+        self.blocks.get(first)?.as_ref()?;
         let mut chain = Vec::new();
         let mut id = first;
         loop {
