@@ -29,35 +29,6 @@ use crate::parse::syntax::{
 };
 use crate::resolve::{Resolver, names_bound_in};
 
-/// Method names of objects bound to the event loop: calling them from a worker thread is a bug.
-const LOOP_AFFINE_METHODS: &[&str] = &[
-    "put_nowait",
-    "get_nowait",
-    "set_result",
-    "set_exception",
-    "add_done_callback",
-    "call_soon",
-    "call_later",
-    "call_at",
-    "create_task",
-    "ensure_future",
-    "run_until_complete",
-    "set",
-    "clear",
-    "notify",
-    "notify_all",
-];
-
-/// Calls that read the exception being handled: it belongs to the thread handling it, so in a
-/// worker thread they would see none (`logger.exception(...)` too, by its method name).
-pub(crate) const HANDLED_EXCEPTION_CALLS: &[&str] = &[
-    "traceback.print_exc",
-    "traceback.format_exc",
-    "sys.exc_info",
-    "sys.exception",
-    "logging.exception",
-];
-
 /// Calls that are fine to move to a worker thread along with the blocking ones.
 const SAFE_BUILTINS: &[&str] = &[
     "abs",
@@ -696,32 +667,19 @@ impl<'t> Extractor<'_, 't> {
                 let Some(callee) = call.child_by_field_name("function") else {
                     continue;
                 };
-                let method = callee
-                    .child_by_field_name("attribute")
-                    .filter(|_| callee.kind() == "attribute")
-                    .map(|a| text(a, self.src));
                 let qualified = self.resolver.qualified_name(callee);
                 let name = text(callee, self.src);
-                let reads_exception = method == Some("exception")
-                    || qualified
-                        .as_deref()
-                        .is_some_and(|q| HANDLED_EXCEPTION_CALLS.contains(&q));
-                if reads_exception {
-                    return Some(format!(
-                        "the block calls `{name}`, which reads the exception being handled: a worker thread has none"
-                    ));
-                }
-                let tied = match qualified {
-                    Some(q) => ["asyncio.", "anyio.", "trio."]
-                        .iter()
-                        .any(|p| q.starts_with(p)),
-                    None => method.is_some_and(|m| LOOP_AFFINE_METHODS.contains(&m)),
+                let why = match crate::runtime::thread_tie(
+                    qualified.as_deref(),
+                    crate::parse::syntax::last_name(callee, self.src),
+                ) {
+                    None => continue,
+                    Some(crate::runtime::ThreadTie::HandledException) => {
+                        "reads the exception being handled: a worker thread has none"
+                    }
+                    Some(_) => "belongs to the event loop",
                 };
-                if tied {
-                    return Some(format!(
-                        "the block calls `{name}`, which belongs to the event loop"
-                    ));
-                }
+                return Some(format!("the block calls `{name}`, which {why}"));
             }
         }
         None

@@ -192,18 +192,6 @@ const TRANSPARENT_DECORATORS: &[&str] = &[
     "abc.abstractmethod",
 ];
 
-/// Calls that need the event loop's thread (HA's `async_*` convention aside).
-const LOOP_METHODS: &[&str] = &[
-    "call_soon",
-    "call_later",
-    "call_at",
-    "create_task",
-    "ensure_future",
-    "get_event_loop",
-    "get_running_loop",
-    "run_until_complete",
-];
-
 /// The facts of one parsed file.
 pub fn summarize<'t>(
     resolver: &Resolver<'t>,
@@ -432,41 +420,26 @@ fn function_facts<'t>(
     })
 }
 
-/// Why calling `callee` needs the event loop's thread: anything of `asyncio`, `trio` or
-/// `anyio`, a loop method, Home Assistant's `async_*` sync callbacks, or the exception being
-/// handled (`traceback.print_exc()`, `logger.exception(...)`: thread-local state).
+/// Why calling `callee` needs the event loop's thread (see [`crate::runtime::thread_tie`]);
+/// a method name plain containers share (`clear`, `set`) does not pin a whole function.
 fn loop_use<'t>(resolver: &Resolver<'t>, callee: Node<'t>, function: &str) -> Option<String> {
-    let callee = unparenthesize(callee);
+    use crate::runtime::ThreadTie;
     let src = resolver.src();
-    let attribute = match callee.kind() {
-        "attribute" => callee
-            .child_by_field_name("attribute")
-            .map_or("", |a| text(a, src)),
-        "identifier" => text(callee, src),
-        _ => return None,
-    };
     let qualified = resolver.qualified_name(callee);
-    let reads_exception = attribute == "exception"
-        || qualified
-            .as_deref()
-            .is_some_and(|q| crate::fix::helper::HANDLED_EXCEPTION_CALLS.contains(&q));
-    if reads_exception {
-        return Some(format!(
-            "`{function}` calls `{}`, which reads the exception being handled: a worker thread has none",
-            text(callee, src)
-        ));
-    }
-    let runtime = qualified.as_deref().is_some_and(|q| {
-        crate::runtime::Runtime::ALL
-            .iter()
-            .any(|r| q.starts_with(&format!("{}.", r.module())))
-    });
-    (runtime || LOOP_METHODS.contains(&attribute) || attribute.starts_with("async_")).then(|| {
-        format!(
-            "`{function}` calls `{}`, which needs the event loop's thread",
-            text(callee, src)
-        )
-    })
+    let why = match crate::runtime::thread_tie(
+        qualified.as_deref(),
+        crate::parse::syntax::last_name(callee, src),
+    )? {
+        ThreadTie::Ambiguous => return None,
+        ThreadTie::HandledException => {
+            "reads the exception being handled: a worker thread has none"
+        }
+        ThreadTie::EventLoop | ThreadTie::LoopCallback => "needs the event loop's thread",
+    };
+    Some(format!(
+        "`{function}` calls `{}`, which {why}",
+        text(unparenthesize(callee), src)
+    ))
 }
 
 /// Whether a call makes a value only its own thread may use (`sqlite3.connect`) and the

@@ -467,6 +467,18 @@ pub fn in_generator_scope(node: Node) -> bool {
 }
 
 /// Every node below `node`, nested function, lambda and class bodies excluded.
+/// The last name a callee is called by: `call_soon` in `loop.call_soon`, `f` in `f`.
+pub fn last_name<'s>(callee: Node, src: &'s str) -> Option<&'s str> {
+    let callee = unparenthesize(callee);
+    match callee.kind() {
+        "identifier" => Some(text(callee, src)),
+        "attribute" => callee
+            .child_by_field_name("attribute")
+            .map(|a| text(a, src)),
+        _ => None,
+    }
+}
+
 /// Whether a node of this kind can hold statements (a search for statements, such as imports
 /// or function definitions, need not enter anything else).
 pub fn holds_statements(kind: &str) -> bool {
