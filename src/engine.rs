@@ -16,8 +16,8 @@ use crate::fix::{Allowed, FixKind, Planned, Runtime, Spelling, Strategy, plan};
 use crate::index::ProjectIndex;
 use crate::index::modules::ModuleName;
 use crate::index::summary::{FileFacts, Scope};
-use crate::parse::newer_syntax::{blank_newer_syntax, restore};
-use crate::parse::syntax::{first_error, parse};
+use crate::parse::newer_syntax::restore;
+use crate::parse::syntax::parse;
 use crate::read::{DecodeError, Source, decode, encode, may_contain_async};
 use crate::resolve::Resolver;
 use crate::verify::{Refusal, gate};
@@ -231,27 +231,23 @@ fn process_within_budget(
     let source = decode(bytes)?;
     // Old Mac line endings (a lone `\r`, which Python reads as a newline) are analysed as `\n`
     // (one byte for one) and written back as they were.
-    let cr_only = source.text.contains('\r') && !source.text.contains('\n');
+    let lone_cr = crate::parse::lone_cr_as_lf(&source.text);
+    let cr_only = lone_cr.is_some();
     let mut analysis = source.clone();
-    if cr_only {
-        analysis.text = source.text.replace('\r', "\n");
+    if let Some(text) = lone_cr {
+        analysis.text = text;
         analysis.newline = "\n";
     }
     let base = analysis.text.clone();
-    let mut tree = parse(&analysis.text).ok_or(FileError::NoParser)?;
     // Syntax newer than the grammar is blanked for the analysis (same offsets), and the
     // rewrite carried back to the real text at the end.
-    let mut blanked: Option<Vec<(usize, usize)>> = None;
-    if let Some((line, column)) = first_error(&tree) {
-        let (text, ranges) = blank_newer_syntax(&base).ok_or(FileError::Syntax { line, column })?;
-        let repaired = parse(&text).ok_or(FileError::NoParser)?;
-        if first_error(&repaired).is_some() {
-            return Err(FileError::Syntax { line, column });
-        }
-        tree = repaired;
-        analysis.text = text;
-        blanked = Some(ranges);
-    }
+    let parsed = crate::parse::parse_repairing(&base).map_err(|e| match e {
+        crate::parse::Unparsed::NoParser => FileError::NoParser,
+        crate::parse::Unparsed::Syntax { line, column } => FileError::Syntax { line, column },
+    })?;
+    let tree = parsed.tree;
+    let blanked = parsed.blanked;
+    analysis.text = parsed.text;
     if let Some(why) = crate::verify::too_deep(tree.root_node()) {
         return Err(FileError::TooDeep(why));
     }
@@ -767,20 +763,9 @@ pub fn summarize(bytes: &[u8], options: &FileOptions, file: String) -> Option<Fi
     let deadline = std::time::Instant::now().checked_add(options.budget);
     crate::budget::run(deadline, || {
         let source = decode(bytes).ok()?;
-        // Old Mac line endings read as `\n`, one byte for one (as `process` does).
-        let cr_only = source.text.contains('\r') && !source.text.contains('\n');
-        let text = if cr_only {
-            source.text.replace('\r', "\n")
-        } else {
-            source.text
-        };
-        let mut tree = parse(&text)?;
-        let mut analysed = text;
-        if first_error(&tree).is_some() {
-            let (blanked, _) = blank_newer_syntax(&analysed)?;
-            tree = parse(&blanked).filter(|t| first_error(t).is_none())?;
-            analysed = blanked;
-        }
+        let text = crate::parse::lone_cr_as_lf(&source.text).unwrap_or(source.text);
+        let parsed = crate::parse::parse_repairing(&text).ok()?;
+        let (analysed, tree) = (parsed.text, parsed.tree);
         if crate::verify::too_deep(tree.root_node()).is_some() {
             return None;
         }

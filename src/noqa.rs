@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tree_sitter::Node;
 
-use crate::parse::newer_syntax::blank_newer_syntax;
-use crate::parse::syntax::{enclosing_statement, first_error, parse};
+use crate::parse::syntax::enclosing_statement;
 
 /// Where a finding is: 1-based line, 1-based column in characters, and its code.
 #[derive(Debug, Clone)]
@@ -24,18 +23,9 @@ pub struct Spot {
 /// the text cannot be parsed.
 pub fn add_noqa(text: &str, spots: &[Spot]) -> Option<(String, usize)> {
     // A lone `\r` ends a line for Python: analysed as `\n`, one byte for one.
-    let cr_only = text.contains('\r') && !text.contains('\n');
-    let mut analysis = if cr_only {
-        text.replace('\r', "\n")
-    } else {
-        text.to_string()
-    };
-    let mut tree = parse(&analysis)?;
-    if first_error(&tree).is_some() {
-        let (blanked, _) = blank_newer_syntax(&analysis)?;
-        tree = parse(&blanked)?;
-        analysis = blanked;
-    }
+    let lone_cr = crate::parse::lone_cr_as_lf(text);
+    let parsed = crate::parse::parse_repairing(lone_cr.as_deref().unwrap_or(text)).ok()?;
+    let (analysis, tree) = (parsed.text, parsed.tree);
     let root = tree.root_node();
     let lines = line_spans(&analysis);
 
