@@ -135,12 +135,6 @@ enum Existing {
     Codes { end: usize, codes: Vec<String> },
 }
 
-/// Whether a word is a rule code: letters, then digits (`E501`, `UNB100`, `ASYNC251`).
-fn is_code(word: &str) -> bool {
-    let letters = word.bytes().take_while(u8::is_ascii_alphabetic).count();
-    letters > 0 && letters < word.len() && word[letters..].bytes().all(|b| b.is_ascii_digit())
-}
-
 /// The `# noqa` directive of the comment that ends this line, if any.
 fn existing_codes(root: Node, text: &str, (start, end): (usize, usize)) -> Existing {
     let content = text[start..end].trim_end();
@@ -154,57 +148,18 @@ fn existing_codes(root: Node, text: &str, (start, end): (usize, usize)) -> Exist
     else {
         return Existing::None;
     };
-    let body = &text[comment.start_byte()..comment.end_byte()];
-    let lower = body.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(at) = lower[from..].find("noqa") {
-        let at = from + at;
-        from = at + 4;
-        let before = lower[..at].trim_end();
-        if !before.ends_with('#') {
-            continue;
+    match crate::find::suppress::noqa_in(&text[comment.start_byte()..comment.end_byte()]) {
+        Some(crate::find::suppress::Noqa::All) => Existing::All,
+        // `# noqa:` with nothing a code suppresses nothing: a new comment is added.
+        Some(crate::find::suppress::Noqa::Codes { codes, .. }) if codes.is_empty() => {
+            Existing::None
         }
-        let rest = &body[at + 4..];
-        let Some(list) = rest.trim_start().strip_prefix(':') else {
-            if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-                return Existing::All;
-            }
-            continue;
-        };
-        // The codes (`E501`, `UNB100`, `ASYNC251`: letters then digits), separated by commas
-        // and spaces; the list ends at the first other word (`# noqa: E501 long URL`).
-        let list_start = body.len() - list.len();
-        let mut codes = Vec::new();
-        let mut list_end = list_start;
-        let mut i = list_start;
-        let bytes = body.as_bytes();
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b == b',' || b == b' ' || b == b'\t' {
-                i += 1;
-                continue;
-            }
-            let word_start = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            let word = &body[word_start..i];
-            if !is_code(word) || bytes.get(i).is_some_and(|b| !b", \t".contains(b)) {
-                break;
-            }
-            codes.push(word.to_string());
-            list_end = i;
-        }
-        if codes.is_empty() {
-            // `# noqa:` with nothing a code: it suppresses nothing, a new comment is added.
-            return Existing::None;
-        }
-        return Existing::Codes {
-            end: comment.start_byte() + list_end,
+        Some(crate::find::suppress::Noqa::Codes { codes, end }) => Existing::Codes {
+            end: comment.start_byte() + end,
             codes,
-        };
+        },
+        None => Existing::None,
     }
-    Existing::None
 }
 
 #[cfg(test)]
@@ -249,8 +204,6 @@ mod tests {
             out,
             "async def f():\n    time.sleep(1)  # noqa: E501, UNB100 long line\n    time.sleep(2)  # noqa: blocking-path  # noqa: UNB100\n"
         );
-        assert!(is_code("E501") && is_code("ASYNC251") && is_code("UNB1"));
-        assert!(!is_code("E") && !is_code("501") && !is_code("long") && !is_code("E5x"));
     }
 
     #[test]

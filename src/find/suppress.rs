@@ -100,18 +100,17 @@ fn parse_file_comment(comment: &str) -> Option<Directive> {
         return None;
     }
     let after = rest.trim_start();
-    let codes_at = after.strip_prefix("noqa")?;
-    if codes_at.trim().is_empty() {
-        return Some(Directive::All);
-    }
-    let codes = codes_at.trim_start().strip_prefix(':')?;
-    // `# flake8: noqa: E501` is not a file-level exemption (flake8 ignores it); ruff's is.
-    if tool != "ruff" {
+    if !after.starts_with("noqa") {
         return None;
     }
-    let original = &body[body.len() - codes.len()..];
-    let codes = split_codes(original);
-    (!codes.is_empty()).then_some(Directive::Codes(codes))
+    // The same reading as a line's `# noqa`, on what follows the tool's name.
+    match noqa_in(&format!("# {}", &body[body.len() - after.len()..]))? {
+        Noqa::All if after["noqa".len()..].trim().is_empty() => Some(Directive::All),
+        Noqa::All => None,
+        // `# flake8: noqa: E501` is not a file-level exemption (flake8 ignores it); ruff's is.
+        Noqa::Codes { .. } if tool != "ruff" => None,
+        Noqa::Codes { codes, .. } => (!codes.is_empty()).then_some(Directive::Codes(codes)),
+    }
 }
 
 /// Whether a code in a comment names the rule; a code no rule has names none (as in ruff, an
@@ -125,13 +124,11 @@ fn parse_comment(comment: &str) -> Vec<Directive> {
     for part in comment.split('#').skip(1) {
         let part = part.trim();
         let lower = part.to_ascii_lowercase();
-        if let Some(rest) = lower.strip_prefix("noqa") {
-            let rest_orig = &part["noqa".len()..];
-            if let Some(codes) = rest.trim_start().strip_prefix(':') {
-                let start = rest_orig.len() - codes.len();
-                out.push(Directive::Codes(split_codes(&rest_orig[start..])));
-            } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-                out.push(Directive::All);
+        if lower.starts_with("noqa") {
+            match noqa_in(&format!("# {part}")) {
+                Some(Noqa::All) => out.push(Directive::All),
+                Some(Noqa::Codes { codes, .. }) => out.push(Directive::Codes(codes)),
+                None => {}
             }
         } else if let Some(rest) = lower.strip_prefix("unblock:") {
             let rest_orig = part["unblock:".len()..].trim_start();
@@ -145,6 +142,66 @@ fn parse_comment(comment: &str) -> Vec<Directive> {
         }
     }
     out
+}
+
+/// A `# noqa` directive, as ruff reads one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Noqa {
+    /// A bare `# noqa`: everything on the line.
+    All,
+    /// `# noqa: A, B`: these codes, the list ending at byte `end` of the comment. The list
+    /// ends at the first word that is not a code (`# noqa: E501 long URL`); it may be empty.
+    Codes { codes: Vec<String>, end: usize },
+}
+
+/// The first `# noqa` directive of a comment, if it has one. What suppression reads and what
+/// `--add-noqa` extends.
+pub fn noqa_in(comment: &str) -> Option<Noqa> {
+    let lower = comment.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("noqa") {
+        let at = from + at;
+        from = at + 4;
+        if !lower[..at].trim_end().ends_with('#') {
+            continue;
+        }
+        let rest = &comment[at + 4..];
+        let Some(list) = rest.trim_start().strip_prefix(':') else {
+            if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+                return Some(Noqa::All);
+            }
+            continue;
+        };
+        // Codes (`E501`, `UNB100`, `ASYNC251`: letters then digits), between commas and spaces.
+        let bytes = comment.as_bytes();
+        let mut codes = Vec::new();
+        let mut i = comment.len() - list.len();
+        let mut end = i;
+        while i < bytes.len() {
+            if matches!(bytes[i], b',' | b' ' | b'\t') {
+                i += 1;
+                continue;
+            }
+            let word_start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let word = &comment[word_start..i];
+            if !is_code(word) || bytes.get(i).is_some_and(|b| !b", \t".contains(b)) {
+                break;
+            }
+            codes.push(word.to_string());
+            end = i;
+        }
+        return Some(Noqa::Codes { codes, end });
+    }
+    None
+}
+
+/// Whether a word is a rule code: letters, then digits (`E501`, `UNB100`, `ASYNC251`).
+fn is_code(word: &str) -> bool {
+    let letters = word.bytes().take_while(u8::is_ascii_alphabetic).count();
+    letters > 0 && letters < word.len() && word[letters..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn split_codes(list: &str) -> Vec<String> {
@@ -176,6 +233,23 @@ mod tests {
         );
         assert!(parse_comment("# noqanope").is_empty());
         assert!(parse_comment("# a plain comment").is_empty());
+    }
+
+    #[test]
+    fn a_noqa_list_ends_at_the_first_word_that_is_no_code() {
+        assert!(is_code("E501") && is_code("ASYNC251") && is_code("UNB1"));
+        assert!(!is_code("E") && !is_code("501") && !is_code("long") && !is_code("E5x"));
+        assert_eq!(
+            parse_comment("# noqa: E501 long line"),
+            vec![Directive::Codes(vec!["E501".to_string()])]
+        );
+        assert_eq!(
+            noqa_in("# noqa: A1, B2 why"),
+            Some(Noqa::Codes {
+                codes: vec!["A1".to_string(), "B2".to_string()],
+                end: "# noqa: A1, B2".len()
+            })
+        );
     }
 
     #[test]
