@@ -304,6 +304,19 @@ impl<'a> Resolver<'a> {
         names.first().map(|s| s.to_string())
     }
 
+    /// The module-level names bound by an import and nothing else, with what they import
+    /// (`load` → `.config.load` for `from .config import load`), in name order.
+    pub fn module_imports(&self) -> Vec<(String, String)> {
+        let info = self.scope_info(self.root);
+        let mut out: Vec<(String, String)> = info
+            .sites
+            .iter()
+            .filter_map(|(name, sites)| Some((name.clone(), single_import(sites)?)))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Whether a module-level name is bound at all.
     pub fn module_binds(&self, name: &str) -> bool {
         self.scope_info(self.root).sites.contains_key(name)

@@ -206,13 +206,15 @@ pub fn summarize<'t>(
         file,
         ..FileFacts::default()
     };
-    for statement in named_children(root) {
-        if statement.kind() == "import_from_statement" {
-            facts
-                .aliases
-                .extend(from_imports(statement, src, scope.module, module));
-        }
-    }
+    // Module-level imports re-export what they bind (`from .config import load` in `app`
+    // makes `app.load` mean `app.config.load`), as the resolver reads them.
+    facts.aliases = resolver
+        .module_imports()
+        .into_iter()
+        .filter_map(|(name, target)| {
+            Some((format!("{module}.{name}"), scope.module.absolute(&target)?))
+        })
+        .collect();
     for definition in module_level_definitions(root) {
         let Some(name_node) = definition.child_by_field_name("name") else {
             continue;
@@ -276,39 +278,6 @@ fn base_key<'t>(resolver: &Resolver<'t>, scope: &Scope, base: Node<'t>) -> Optio
         return Some(format!("{}.{}", scope.module.name, text(base, src)));
     }
     scope.module.absolute(&resolver.qualified_name(base)?)
-}
-
-/// `from .config import load as _load` at module level: (`app.web._load`, `app.config.load`).
-fn from_imports(
-    statement: Node,
-    src: &str,
-    module_name: &ModuleName,
-    module: &str,
-) -> Vec<(String, String)> {
-    let Some(from) = statement.child_by_field_name("module_name") else {
-        return Vec::new();
-    };
-    let from = text(from, src);
-    let Some(from) = module_name.absolute(from) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut cursor = statement.walk();
-    for item in statement.children_by_field_name("name", &mut cursor) {
-        let (name, alias) = match item.kind() {
-            "dotted_name" => (text(item, src), text(item, src)),
-            "aliased_import" => match (
-                item.child_by_field_name("name"),
-                item.child_by_field_name("alias"),
-            ) {
-                (Some(n), Some(a)) => (text(n, src), text(a, src)),
-                _ => continue,
-            },
-            _ => continue,
-        };
-        out.push((format!("{module}.{alias}"), format!("{from}.{name}")));
-    }
-    out
 }
 
 fn function_facts<'t>(
